@@ -1,0 +1,59 @@
+from django.contrib import admin, messages
+
+from .models import Alert, Incident, Integration, Service, TimelineEvent
+from .services import integration_create
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "created_at"]
+    list_filter = ["team"]
+    search_fields = ["name", "description"]
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "service", "enabled", "token_prefix", "created_at"]
+    list_filter = ["kind", "enabled", "service__team"]
+    search_fields = ["name", "service__name", "token_prefix"]
+    readonly_fields = ["token_prefix", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        integration, raw = integration_create(service=obj.service, kind=obj.kind, name=obj.name, config=obj.config)
+        obj.pk = integration.pk
+        messages.warning(request, f"Integration token: {raw} — copy it now, it will not be shown again.")
+
+
+class TimelineInline(admin.TabularInline):
+    model = TimelineEvent
+    extra = 0
+    fields = ["at", "kind", "actor", "via", "text"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ["number", "title", "team", "service", "status", "severity", "urgency", "triggered_at", "alert_count"]
+    list_filter = ["status", "severity", "urgency", "team", "service", "triggered_at"]
+    search_fields = ["title", "dedup_key"]
+    date_hierarchy = "triggered_at"
+    readonly_fields = ["number", "created_at", "updated_at"]
+    inlines = [TimelineInline]
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "action", "summary", "severity", "service", "incident"]
+    list_filter = ["action", "severity", "service", "received_at"]
+    search_fields = ["summary", "dedup_key", "source"]
+    date_hierarchy = "received_at"
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "incident", "kind", "actor", "via"]
+    list_filter = ["kind", "via", "at"]
+    search_fields = ["text", "incident__title"]

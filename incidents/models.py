@@ -1,0 +1,188 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from oncall.models import Team
+
+
+class Service(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="services")
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    runbook_url = models.URLField(blank=True, max_length=500)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["team__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="service_unique_team_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Integration(models.Model):
+    class Kind(models.TextChoices):
+        GENERIC = "generic", "Generic webhook"
+        ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
+        GRAFANA = "grafana", "Grafana Alerting"
+        PAGERDUTY = "pagerduty", "PagerDuty Events API v2"
+        HEARTBEAT = "heartbeat", "Heartbeat"
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="integrations")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=100)
+    # The token is the integration's URL secret; only its SHA-256 is kept (see oncall.models.hash_secret).
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(max_length=12, editable=False)
+    enabled = models.BooleanField(default=True)
+    # Per-kind options: group_by, dedup_field, severity_map, urgency overrides, heartbeat interval...
+    config = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["service__name", "name"]
+        indexes = [models.Index(fields=["service", "kind"], name="integration_service_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class Severity(models.TextChoices):
+    SEV1 = "SEV1", "SEV1 — critical: customer-facing outage, all hands"
+    SEV2 = "SEV2", "SEV2 — major: a core function is degraded for many"
+    SEV3 = "SEV3", "SEV3 — minor: partial degradation, workaround exists"
+    SEV4 = "SEV4", "SEV4 — low: little user impact"
+    SEV5 = "SEV5", "SEV5 — cosmetic or informational"
+
+
+class Urgency(models.TextChoices):
+    HIGH = "high", "High"
+    LOW = "low", "Low"
+
+
+class Incident(models.Model):
+    class Status(models.TextChoices):
+        TRIGGERED = "triggered", "Triggered"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        MITIGATED = "mitigated", "Mitigated"
+        RESOLVED = "resolved", "Resolved"
+
+    OPEN_STATUSES = (Status.TRIGGERED, Status.ACKNOWLEDGED, Status.MITIGATED)
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="incidents")
+    number = models.PositiveIntegerField(editable=False)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="incidents")
+    title = models.CharField(max_length=1024)
+    dedup_key = models.CharField(max_length=255)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.TRIGGERED)
+    severity = models.CharField(max_length=4, choices=Severity.choices, default=Severity.SEV3)
+    urgency = models.CharField(max_length=4, choices=Urgency.choices, default=Urgency.HIGH)
+
+    triggered_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    mitigated_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True)
+
+    alert_count = models.PositiveIntegerField(default=0)
+    last_alert_at = models.DateTimeField(null=True, blank=True)
+
+    # Escalation position; the paging engine (notifications) owns these once it runs.
+    next_escalation_at = models.DateTimeField(null=True, blank=True)
+    escalation_step = models.PositiveSmallIntegerField(default=0)
+    escalation_loop = models.PositiveSmallIntegerField(default=0)
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-triggered_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "number"], name="incident_unique_team_number"),
+            # The dedup guarantee: concurrent alerts with one key can never open two incidents.
+            models.UniqueConstraint(
+                fields=["service", "dedup_key"],
+                condition=~Q(status="resolved"),
+                name="incident_unique_open_dedup_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["team", "status", "-triggered_at"], name="incident_team_status_time"),
+            models.Index(fields=["service", "-triggered_at"], name="incident_service_time"),
+            models.Index(fields=["-triggered_at", "-id"], name="incident_time"),
+            models.Index(
+                fields=["next_escalation_at"],
+                condition=Q(next_escalation_at__isnull=False),
+                name="incident_escalation_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.RESOLVED
+
+
+class Alert(models.Model):
+    class Action(models.TextChoices):
+        TRIGGER = "trigger", "Trigger"
+        ACKNOWLEDGE = "acknowledge", "Acknowledge"
+        RESOLVE = "resolve", "Resolve"
+
+    integration = models.ForeignKey(Integration, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="alerts")
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+    received_at = models.DateTimeField(default=timezone.now)
+    dedup_key = models.CharField(max_length=255)
+    action = models.CharField(max_length=12, choices=Action.choices, default=Action.TRIGGER)
+    summary = models.CharField(max_length=1024)
+    severity = models.CharField(max_length=10, blank=True)
+    source = models.CharField(max_length=255, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["incident", "-received_at"], name="alert_incident_time"),
+            models.Index(fields=["service", "-received_at"], name="alert_service_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.summary[:60]}"
+
+
+class TimelineEvent(models.Model):
+    class Via(models.TextChoices):
+        WEB = "web", "Web"
+        API = "api", "API"
+        INTEGRATION = "integration", "Integration"
+        SMS = "sms", "SMS"
+        VOICE = "voice", "Voice call"
+        SLACK = "slack", "Slack"
+        LINK = "link", "Ack link"
+        EMAIL = "email", "Email"
+        SYSTEM = "system", "System"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=40)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    via = models.CharField(max_length=20, choices=Via.choices, default=Via.SYSTEM)
+    text = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["incident", "at"], name="timeline_incident_time")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind}"

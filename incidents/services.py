@@ -1,0 +1,222 @@
+"""Every write to incidents. Each function is one verb, keyword-only, one transaction, and one
+timeline line naming who did it and through which channel."""
+import uuid
+from datetime import datetime
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from oncall.models import Team, hash_secret, new_secret
+
+from .models import Incident, Integration, Service, Severity, TimelineEvent, Urgency
+
+Status = Incident.Status
+
+
+class IncidentError(Exception):
+    """A request that cannot be carried out; the message is shown to the person who asked."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class AlreadyHandled(IncidentError):
+    """Someone else got there first (two people pressing Acknowledge at once)."""
+
+
+class InvalidTransition(IncidentError):
+    pass
+
+
+def timeline_add(
+    *, incident: Incident, kind: str, text: str = "", actor: User | None = None,
+    via: str = TimelineEvent.Via.SYSTEM, data: dict | None = None, at: datetime | None = None,
+) -> TimelineEvent:
+    return TimelineEvent.objects.create(
+        incident=incident, kind=kind, text=text, actor=actor, via=via, data=data or {}, at=at or timezone.now()
+    )
+
+
+def _next_incident_number(team_id: int) -> int:
+    # The update takes the team row's lock until commit, so numbers are gap-free and unique
+    # even with many workers opening incidents for one team at once.
+    Team.objects.filter(pk=team_id).update(last_incident_number=F("last_incident_number") + 1)
+    return Team.objects.filter(pk=team_id).values_list("last_incident_number", flat=True).get()
+
+
+def incident_trigger(
+    *, service: Service, title: str, dedup_key: str | None = None, severity: str = Severity.SEV3,
+    urgency: str = Urgency.HIGH, by: User | None = None, via: str = TimelineEvent.Via.SYSTEM,
+    details: dict | None = None, at: datetime | None = None,
+) -> tuple[Incident, bool]:
+    """Open an incident, or count one more alert on the open incident with the same dedup key.
+
+    Returns (incident, created). Concurrent calls with one key open exactly one incident: the
+    partial unique constraint on (service, dedup_key) decides, and the loser counts its alert on
+    the winner's incident.
+    """
+    at = at or timezone.now()
+    dedup_key = dedup_key or uuid.uuid4().hex
+    with transaction.atomic():
+        existing = _bump_open_incident(service=service, dedup_key=dedup_key, at=at)
+        if existing:
+            return existing, False
+        try:
+            with transaction.atomic():
+                incident = Incident.objects.create(
+                    team_id=service.team_id, number=_next_incident_number(service.team_id), service=service,
+                    title=title[:1024], dedup_key=dedup_key, severity=severity, urgency=urgency,
+                    triggered_at=at, alert_count=1, last_alert_at=at,
+                    # The paging engine picks up every incident whose escalation is due.
+                    next_escalation_at=at,
+                )
+        except IntegrityError:
+            existing = _bump_open_incident(service=service, dedup_key=dedup_key, at=at)
+            if existing is None:
+                raise
+            return existing, False
+        timeline_add(
+            incident=incident, kind="triggered", actor=by, via=via, at=at,
+            text=f"Triggered: {incident.title}", data={"details": details or {}, "dedup_key": dedup_key},
+        )
+    return incident, True
+
+
+def _bump_open_incident(*, service: Service, dedup_key: str, at: datetime) -> Incident | None:
+    open_ = Incident.objects.filter(service=service, dedup_key=dedup_key).exclude(status=Status.RESOLVED)
+    if not open_.update(alert_count=F("alert_count") + 1, last_alert_at=at, updated_at=timezone.now()):
+        return None
+    return open_.get()
+
+
+def _transition(
+    *, incident: Incident, to: str, allowed_from: tuple[str, ...], by: User | None, via: str,
+    kind: str, text: str, changes: dict, at: datetime | None = None, data: dict | None = None,
+) -> Incident:
+    """Move an incident between states with a conditional update, so that of two concurrent
+    requests exactly one wins and the other learns what happened instead."""
+    now = at or timezone.now()
+    with transaction.atomic():
+        won = Incident.objects.filter(pk=incident.pk, status__in=allowed_from).update(
+            status=to, updated_at=now, **changes
+        )
+        if not won:
+            current = Incident.objects.select_related("acknowledged_by").get(pk=incident.pk)
+            if current.status == to:
+                who = f" by {current.acknowledged_by}" if to == Status.ACKNOWLEDGED and current.acknowledged_by else ""
+                raise AlreadyHandled(f"Incident #{current.number} is already {current.status}{who}.")
+            raise InvalidTransition(
+                f"Incident #{current.number} is {current.status}; it cannot be {to} from that state."
+            )
+        timeline_add(incident=incident, kind=kind, text=text, actor=by, via=via, data=data, at=now)
+    incident.refresh_from_db()
+    return incident
+
+
+def _who(by: User | None) -> str:
+    return by.get_username() if by else "the system"
+
+
+def incident_acknowledge(*, incident: Incident, by: User | None, via: str) -> Incident:
+    """Stop the escalation and record who took the page."""
+    now = timezone.now()
+    return _transition(
+        incident=incident, to=Status.ACKNOWLEDGED, allowed_from=(Status.TRIGGERED,), by=by, via=via,
+        kind="acknowledged", text=f"Acknowledged by {_who(by)}",
+        at=now, changes={"acknowledged_at": now, "acknowledged_by": by, "next_escalation_at": None},
+    )
+
+
+def incident_mitigate(*, incident: Incident, by: User | None, via: str, note: str = "") -> Incident:
+    """Impact is over though the cause may remain. Mitigating an unacknowledged incident also
+    acknowledges it: someone is clearly on it, so paging must stop."""
+    now = timezone.now()
+    with transaction.atomic():
+        incident = _transition(
+            incident=incident, to=Status.MITIGATED, allowed_from=(Status.TRIGGERED, Status.ACKNOWLEDGED),
+            by=by, via=via, kind="mitigated", text=note or f"Mitigated by {_who(by)}",
+            at=now, changes={"mitigated_at": now, "next_escalation_at": None},
+        )
+        if Incident.objects.filter(pk=incident.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=now, acknowledged_by=by
+        ):
+            incident.refresh_from_db()
+    return incident
+
+
+def incident_resolve(*, incident: Incident, by: User | None, via: str, note: str = "") -> Incident:
+    return _transition(
+        incident=incident, to=Status.RESOLVED, allowed_from=Incident.OPEN_STATUSES, by=by, via=via,
+        kind="resolved", text=note or f"Resolved by {_who(by)}",
+        changes={"resolved_at": timezone.now(), "resolved_by": by, "next_escalation_at": None},
+    )
+
+
+def incident_reopen(*, incident: Incident, by: User | None, via: str, reason: str = "") -> Incident:
+    """Back to triggered, paging again from the first step."""
+    now = timezone.now()
+    try:
+        return _transition(
+            incident=incident, to=Status.TRIGGERED, allowed_from=(Status.RESOLVED,), by=by, via=via,
+            kind="reopened", text=reason or f"Reopened by {_who(by)}",
+            at=now, changes={
+                "acknowledged_at": None, "acknowledged_by": None, "mitigated_at": None,
+                "resolved_at": None, "resolved_by": None, "reopened_at": now, "next_escalation_at": now,
+                "escalation_step": 0, "escalation_loop": 0,
+            },
+        )
+    except IntegrityError:
+        other = Incident.objects.filter(service_id=incident.service_id, dedup_key=incident.dedup_key).exclude(
+            status=Status.RESOLVED).first()
+        number = f" #{other.number}" if other else ""
+        raise InvalidTransition(
+            f"Incident #{incident.number} cannot be reopened: incident{number} is already open "
+            "for the same alert (dedup key)."
+        ) from None
+
+
+def incident_note_add(*, incident: Incident, by: User | None, via: str, text: str) -> TimelineEvent:
+    text = (text or "").strip()
+    if not text:
+        raise IncidentError("A note needs some text.")
+    if len(text) > 10_000:
+        raise IncidentError("A note is limited to 10,000 characters.")
+    return timeline_add(incident=incident, kind="note", text=text, actor=by, via=via)
+
+
+def incident_severity_set(*, incident: Incident, severity: str, by: User | None, via: str) -> Incident:
+    if severity not in Severity.values:
+        raise IncidentError(f"Unknown severity {severity!r}; use one of {', '.join(Severity.values)}.")
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        if locked.severity != severity:
+            previous = locked.severity
+            Incident.objects.filter(pk=incident.pk).update(severity=severity, updated_at=timezone.now())
+            timeline_add(
+                incident=incident, kind="severity_changed", actor=by, via=via,
+                text=f"Severity {previous} → {severity}", data={"from": previous, "to": severity},
+            )
+    incident.refresh_from_db()
+    return incident
+
+
+def integration_create(*, service: Service, kind: str, name: str, config: dict | None = None) -> tuple[Integration, str]:
+    """Create an integration and return it with its raw token: shown once, stored only as a hash."""
+    if kind not in Integration.Kind.values:
+        raise IncidentError(f"Unknown integration kind {kind!r}; use one of {', '.join(Integration.Kind.values)}.")
+    raw = new_secret("int")
+    integration = Integration.objects.create(
+        service=service, kind=kind, name=name, config=config or {},
+        token_hash=hash_secret(raw), token_prefix=raw[:10],
+    )
+    return integration, raw
+
+
+def integration_rotate_token(*, integration: Integration) -> str:
+    raw = new_secret("int")
+    Integration.objects.filter(pk=integration.pk).update(token_hash=hash_secret(raw), token_prefix=raw[:10])
+    integration.refresh_from_db()
+    return raw

@@ -1,0 +1,43 @@
+from django.contrib import admin, messages
+
+from .models import ApiToken, Membership, Team
+from .services import api_token_create
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "team", "role", "created_at"]
+    list_filter = ["role", "team"]
+    search_fields = ["user__username", "user__email", "team__name"]
+    autocomplete_fields = ["user", "team"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "key_prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = ["name", "user__username", "key_prefix"]
+    readonly_fields = ["key_prefix", "created_at", "last_used_at"]
+    autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        token, raw = api_token_create(user=obj.user, name=obj.name)
+        obj.pk = token.pk
+        # Shown once: only the hash is stored.
+        messages.warning(request, f"New API token for {obj.user}: {raw} — copy it now, it will not be shown again.")

@@ -1,0 +1,58 @@
+"""Factories that build real rows through the real services where a service exists."""
+import factory
+from django.contrib.auth.models import User
+
+from incidents.models import Service
+from incidents.services import incident_trigger, integration_create
+from oncall.models import Membership, Team
+from oncall.services import api_token_create
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    slug = factory.Sequence(lambda n: f"team-{n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    team = factory.SubFactory(TeamFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Membership.Role.RESPONDER
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    team = factory.SubFactory(TeamFactory)
+    name = factory.Sequence(lambda n: f"service-{n}")
+
+
+def IncidentFactory(*, service=None, title="Disk full on db1", dedup_key=None, **kwargs):
+    service = service or ServiceFactory()
+    incident, _ = incident_trigger(service=service, title=title, dedup_key=dedup_key, **kwargs)
+    return incident
+
+
+def IntegrationFactory(*, service=None, kind="generic", name="Monitor", config=None):
+    """Returns (integration, raw_token)."""
+    return integration_create(service=service or ServiceFactory(), kind=kind, name=name, config=config)
+
+
+def api_token_for(user) -> str:
+    return api_token_create(user=user, name="test")[1]
