@@ -105,11 +105,12 @@ def _transition(
         )
         if not won:
             current = Incident.objects.select_related("acknowledged_by").get(pk=incident.pk)
-            if current.status == to:
+            if current.status == to and kind != "reopened":
                 who = f" by {current.acknowledged_by}" if to == Status.ACKNOWLEDGED and current.acknowledged_by else ""
                 raise AlreadyHandled(f"Incident #{current.number} is already {current.status}{who}.")
+            allowed = " or ".join(allowed_from)
             raise InvalidTransition(
-                f"Incident #{current.number} is {current.status}; it cannot be {to} from that state."
+                f"Incident #{current.number} is {current.status}; only a {allowed} incident can be {kind}."
             )
         timeline_add(incident=incident, kind=kind, text=text, actor=by, via=via, data=data, at=now)
     incident.refresh_from_db()

@@ -9,6 +9,17 @@ ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "pos
 ON_REDIS = os.environ.get("CELERY_BROKER_URL", "").startswith("redis://")
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    # One test database per run, so that two runs on one PostgreSQL server (a developer's and
+    # CI's) never drop each other's database.
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("postgresql"):
+        db.setdefault("TEST", {})["NAME"] = f"test_{db['NAME']}_{os.getpid()}"
+
+
 def pytest_collection_modifyitems(config, items):
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://… (row locks, concurrent writers)")
     skip_redis = pytest.mark.skip(reason="needs Redis: set CELERY_BROKER_URL=redis://… (several workers)")
@@ -47,3 +58,9 @@ def incident(service):
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness (~0.7 s per user) would dominate the suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
