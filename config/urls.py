@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from incidents import webhooks
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -8,5 +10,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("config.health_urls")),
     path("api/", include("config.api_urls")),
+    path("integrations/<str:token>/", webhooks.integration_webhook, name="integration-webhook"),
+    path("integrations/<str:token>/heartbeat/", webhooks.heartbeat, name="integration-heartbeat"),
+    # PagerDuty's clients post to these exact paths, without a trailing slash.
+    re_path(r"^v2/enqueue/?$", webhooks.pagerduty_enqueue, name="pagerduty-enqueue"),
+    re_path(r"^v2/change/enqueue/?$", webhooks.pagerduty_change, name="pagerduty-change"),
     path("", include("incidents.urls")),
 ]

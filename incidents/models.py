@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from oncall.models import Team
@@ -39,6 +39,8 @@ class Integration(models.Model):
     # Per-kind options: group_by, dedup_field, severity_map, urgency overrides, heartbeat interval...
     config = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # When the integration last delivered something; the heartbeat check reads it.
+    last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["service__name", "name"]
@@ -93,6 +95,11 @@ class Incident(models.Model):
 
     alert_count = models.PositiveIntegerField(default=0)
     last_alert_at = models.DateTimeField(null=True, blank=True)
+    # What the latest alert said: source, details (for Alertmanager, every alert of the group
+    # with its labels and state), links and images. Overwritten by each alert.
+    source = models.CharField(max_length=255, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    links = models.JSONField(default=list, blank=True)
 
     # Escalation position; the paging engine (notifications) owns these once it runs.
     next_escalation_at = models.DateTimeField(null=True, blank=True)
@@ -148,9 +155,15 @@ class Alert(models.Model):
     severity = models.CharField(max_length=10, blank=True)
     source = models.CharField(max_length=255, blank=True)
     payload = models.JSONField(default=dict, blank=True)
+    # Raw alerts of an incident are a ring: slot 0 keeps the first, slots 1..N the latest N.
+    # An alert storm then rewrites rows instead of growing the table.
+    slot = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    # Received during a maintenance window: kept and shown, but opened no incident.
+    suppressed = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["incident", "slot"], name="alert_unique_incident_slot")]
         indexes = [
             models.Index(fields=["incident", "-received_at"], name="alert_incident_time"),
             models.Index(fields=["service", "-received_at"], name="alert_service_time"),
@@ -186,3 +199,44 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind}"
+
+
+class MaintenanceWindow(models.Model):
+    """While one is on, a service's alerts are stored but open no incident and page no one."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="maintenance_windows")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="maintenance_ends_after_start"),
+        ]
+        indexes = [models.Index(fields=["service", "ends_at"], name="maintenance_service_end")]
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.starts_at:%Y-%m-%d %H:%M} – {self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class ChangeEvent(models.Model):
+    """A deploy or configuration change, shown in the Learn step of the service's incidents."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="change_events")
+    integration = models.ForeignKey(Integration, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    summary = models.CharField(max_length=1024)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=255, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    links = models.JSONField(default=list, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["service", "-occurred_at"], name="change_service_time")]
+
+    def __str__(self) -> str:
+        return self.summary[:80]

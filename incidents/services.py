@@ -50,18 +50,20 @@ def _next_incident_number(team_id: int) -> int:
 def incident_trigger(
     *, service: Service, title: str, dedup_key: str | None = None, severity: str = Severity.SEV3,
     urgency: str = Urgency.HIGH, by: User | None = None, via: str = TimelineEvent.Via.SYSTEM,
-    details: dict | None = None, at: datetime | None = None,
+    details: dict | None = None, links: list | None = None, source: str = "", at: datetime | None = None,
 ) -> tuple[Incident, bool]:
     """Open an incident, or count one more alert on the open incident with the same dedup key.
 
     Returns (incident, created). Concurrent calls with one key open exactly one incident: the
     partial unique constraint on (service, dedup_key) decides, and the loser counts its alert on
-    the winner's incident.
+    the winner's incident. An alert on an open incident costs one row update (an alert storm
+    must not write a timeline line per alert); it refreshes the incident's details and links.
     """
     at = at or timezone.now()
     dedup_key = dedup_key or uuid.uuid4().hex
+    latest = {"source": source[:255], "details": details or {}, "links": links or []}
     with transaction.atomic():
-        existing = _bump_open_incident(service=service, dedup_key=dedup_key, at=at)
+        existing = _bump_open_incident(service=service, dedup_key=dedup_key, at=at, latest=latest)
         if existing:
             return existing, False
         try:
@@ -69,25 +71,26 @@ def incident_trigger(
                 incident = Incident.objects.create(
                     team_id=service.team_id, number=_next_incident_number(service.team_id), service=service,
                     title=title[:1024], dedup_key=dedup_key, severity=severity, urgency=urgency,
-                    triggered_at=at, alert_count=1, last_alert_at=at,
+                    triggered_at=at, alert_count=1, last_alert_at=at, **latest,
                     # The paging engine picks up every incident whose escalation is due.
                     next_escalation_at=at,
                 )
         except IntegrityError:
-            existing = _bump_open_incident(service=service, dedup_key=dedup_key, at=at)
+            existing = _bump_open_incident(service=service, dedup_key=dedup_key, at=at, latest=latest)
             if existing is None:
                 raise
             return existing, False
         timeline_add(
             incident=incident, kind="triggered", actor=by, via=via, at=at,
-            text=f"Triggered: {incident.title}", data={"details": details or {}, "dedup_key": dedup_key},
+            text=f"Triggered: {incident.title}", data={"dedup_key": dedup_key, "source": latest["source"]},
         )
     return incident, True
 
 
-def _bump_open_incident(*, service: Service, dedup_key: str, at: datetime) -> Incident | None:
+def _bump_open_incident(*, service: Service, dedup_key: str, at: datetime, latest: dict) -> Incident | None:
     open_ = Incident.objects.filter(service=service, dedup_key=dedup_key).exclude(status=Status.RESOLVED)
-    if not open_.update(alert_count=F("alert_count") + 1, last_alert_at=at, updated_at=timezone.now()):
+    changes = {k: v for k, v in latest.items() if v}
+    if not open_.update(alert_count=F("alert_count") + 1, last_alert_at=at, updated_at=timezone.now(), **changes):
         return None
     return open_.get()
 
@@ -121,12 +124,12 @@ def _who(by: User | None) -> str:
     return by.get_username() if by else "the system"
 
 
-def incident_acknowledge(*, incident: Incident, by: User | None, via: str) -> Incident:
+def incident_acknowledge(*, incident: Incident, by: User | None, via: str, note: str = "") -> Incident:
     """Stop the escalation and record who took the page."""
     now = timezone.now()
     return _transition(
         incident=incident, to=Status.ACKNOWLEDGED, allowed_from=(Status.TRIGGERED,), by=by, via=via,
-        kind="acknowledged", text=f"Acknowledged by {_who(by)}",
+        kind="acknowledged", text=note or f"Acknowledged by {_who(by)}",
         at=now, changes={"acknowledged_at": now, "acknowledged_by": by, "next_escalation_at": None},
     )
 
@@ -221,3 +224,39 @@ def integration_rotate_token(*, integration: Integration) -> str:
     Integration.objects.filter(pk=integration.pk).update(token_hash=hash_secret(raw), token_prefix=raw[:10])
     integration.refresh_from_db()
     return raw
+
+
+def service_create(*, team: Team, name: str, description: str = "", runbook_url: str = "") -> Service:
+    return Service.objects.create(team=team, name=name, description=description, runbook_url=runbook_url)
+
+
+def service_update(
+    *, service: Service, name: str | None = None, description: str | None = None, runbook_url: str | None = None,
+) -> Service:
+    changes = {k: v for k, v in {"name": name, "description": description, "runbook_url": runbook_url}.items()
+               if v is not None}
+    for field, value in changes.items():
+        setattr(service, field, value)
+    if changes:
+        service.save(update_fields=list(changes))
+    return service
+
+
+def service_delete(*, service: Service) -> None:
+    """Incidents keep their service (PROTECT): a service with history raises ProtectedError."""
+    service.delete()
+
+
+def integration_update(
+    *, integration: Integration, name: str | None = None, enabled: bool | None = None, config: dict | None = None,
+) -> Integration:
+    changes = {k: v for k, v in {"name": name, "enabled": enabled, "config": config}.items() if v is not None}
+    for field, value in changes.items():
+        setattr(integration, field, value)
+    if changes:
+        integration.save(update_fields=list(changes))
+    return integration
+
+
+def integration_delete(*, integration: Integration) -> None:
+    integration.delete()
