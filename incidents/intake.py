@@ -56,8 +56,15 @@ def alerts_ingest(*, integration: Integration, events: list[AlertEvent], receive
     with transaction.atomic():
         suppressed = in_maintenance(service=integration.service, at=at)
         outcomes = [_ingest_one(integration=integration, event=e, at=at, suppressed=suppressed) for e in events]
-        Integration.objects.filter(pk=integration.pk).update(last_seen_at=at)
+        _touch(integration, at)
     return outcomes
+
+
+def _touch(integration: Integration, at: datetime) -> None:
+    # "Last seen" is for people; refreshing it at most every few seconds keeps an alert storm at
+    # one incident update per alert instead of two row updates.
+    if integration.last_seen_at is None or at - integration.last_seen_at > timedelta(seconds=5):
+        Integration.objects.filter(pk=integration.pk).update(last_seen_at=at)
 
 
 def _ingest_one(*, integration: Integration, event: AlertEvent, at: datetime, suppressed: bool) -> Outcome:

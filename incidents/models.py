@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from oncall.models import Team
+from oncall.models import EscalationPolicy, Team
 
 
 class Service(models.Model):
@@ -11,6 +11,9 @@ class Service(models.Model):
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
     runbook_url = models.URLField(blank=True, max_length=500)
+    escalation_policy = models.ForeignKey(
+        EscalationPolicy, null=True, blank=True, on_delete=models.PROTECT, related_name="services"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -1,0 +1,202 @@
+"""Contact methods, their verification, and personal notification rules.
+
+An unverified or disabled contact method is never paged. Codes are six digits, kept only as a
+hash, expire after 15 minutes, allow a few guesses each, and only a few are sent per hour so that
+Vigil cannot be used to flood someone's phone.
+"""
+import hmac
+import secrets
+from datetime import timedelta
+
+import phonenumbers
+from celery import current_app
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import ContactMethod, NotificationRule, Profile, VerificationCode, hash_secret
+
+CODE_TTL = timedelta(minutes=15)
+CODE_ATTEMPTS = 5
+CODES_PER_HOUR = 3
+PHONE_KINDS = (ContactMethod.Kind.SMS, ContactMethod.Kind.VOICE)
+
+
+class ContactError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def normalize_contact_value(*, kind: str, value: str) -> str:
+    """The canonical form of an address: E.164 for phones, lower-case email, a Slack member id."""
+    value = (value or "").strip()
+    if kind in PHONE_KINDS:
+        try:
+            number = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException:
+            raise ContactError(f"{value!r} is not a phone number; write it in international form, e.g. +14155550100.") from None
+        if not phonenumbers.is_valid_number(number):
+            raise ContactError(f"{value!r} is not a valid phone number.")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if kind == ContactMethod.Kind.EMAIL:
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ContactError(f"{value!r} is not an email address.") from None
+        return value.lower()
+    if kind == ContactMethod.Kind.SLACK:
+        if not (value[:1] in ("U", "W") and value[1:].isalnum() and 8 <= len(value) <= 20):
+            raise ContactError(f"{value!r} is not a Slack member id (it looks like U012AB3CD).")
+        return value
+    raise ContactError(f"Unknown contact method kind {kind!r}; use one of {', '.join(ContactMethod.Kind.values)}.")
+
+
+def contact_method_create(*, user: User, kind: str, value: str, label: str = "") -> ContactMethod:
+    value = normalize_contact_value(kind=kind, value=value)
+    try:
+        with transaction.atomic():
+            return ContactMethod.objects.create(user=user, kind=kind, value=value, label=label[:50])
+    except IntegrityError:
+        raise ContactError(f"{user} already has the {kind} contact method {value}.") from None
+
+
+def contact_method_update(*, contact_method: ContactMethod, value: str | None = None, label: str | None = None) -> ContactMethod:
+    """Changing the address un-verifies it: the new one has to prove it reaches the person."""
+    fields = []
+    if value is not None:
+        value = normalize_contact_value(kind=contact_method.kind, value=value)
+        if value != contact_method.value:
+            contact_method.value, contact_method.verified_at = value, None
+            contact_method.disabled_at, contact_method.disabled_reason = None, ""
+            fields += ["value", "verified_at", "disabled_at", "disabled_reason"]
+    if label is not None:
+        contact_method.label = label[:50]
+        fields.append("label")
+    if fields:
+        contact_method.save(update_fields=fields)
+    return contact_method
+
+
+def contact_method_verification_start(*, contact_method: ContactMethod) -> VerificationCode:
+    """Create a code and have the notifications app send it (by SMS, call, email or Slack)."""
+    now = timezone.now()
+    with transaction.atomic():
+        method = ContactMethod.objects.select_for_update().get(pk=contact_method.pk)
+        recent = method.verification_codes.filter(created_at__gt=now - timedelta(hours=1)).count()
+        if recent >= CODES_PER_HOUR:
+            raise ContactError(f"{CODES_PER_HOUR} codes were sent in the last hour; try again later.")
+        raw = f"{secrets.randbelow(10**6):06d}"
+        code = VerificationCode.objects.create(
+            contact_method=method, code_hash=hash_secret(f"{method.pk}:{raw}"), created_at=now, expires_at=now + CODE_TTL
+        )
+        # By task name: oncall must not import notifications (imports point the other way).
+        transaction.on_commit(lambda: current_app.send_task(
+            "notifications.send_verification", kwargs={"contact_method_id": method.pk, "code": raw}))
+    return code
+
+
+def contact_method_verify(*, contact_method: ContactMethod, code: str) -> ContactMethod:
+    """Check a code typed by the person; the latest unexpired code counts, with limited guesses."""
+    now = timezone.now()
+    # The attempt is counted in its own committed transaction, so a wrong guess still costs one.
+    with transaction.atomic():
+        method = ContactMethod.objects.select_for_update().get(pk=contact_method.pk)
+        latest = method.verification_codes.filter(used_at__isnull=True).order_by("-created_at").first()
+        problem = _code_problem(method, latest, code, now)
+        if latest is not None and problem != "expired":
+            VerificationCode.objects.filter(pk=latest.pk).update(
+                attempts=latest.attempts + 1, used_at=now if problem is None else None)
+        if problem is None:
+            method = _mark_verified(method, now)
+    if problem == "expired":
+        raise ContactError("No valid code: ask for a new one.")
+    if problem == "exhausted":
+        raise ContactError("Too many wrong codes: ask for a new one.")
+    if problem == "wrong":
+        left = CODE_ATTEMPTS - latest.attempts - 1
+        raise ContactError(f"That code is not right; {left} tries left." if left else "That code is not right; ask for a new one.")
+    return method
+
+
+def _code_problem(method: ContactMethod, latest: VerificationCode | None, code: str, now) -> str | None:
+    if latest is None or latest.expires_at <= now:
+        return "expired"
+    if latest.attempts >= CODE_ATTEMPTS:
+        return "exhausted"
+    expected = hash_secret(f"{method.pk}:{(code or '').strip()}")
+    return None if hmac.compare_digest(expected, latest.code_hash) else "wrong"
+
+
+def contact_method_verify_by_admin(*, contact_method: ContactMethod) -> ContactMethod:
+    """Slack ids and email addresses can be vouched for by an administrator."""
+    if contact_method.kind in PHONE_KINDS:
+        raise ContactError("Phone numbers must be verified with a code sent to the phone.")
+    with transaction.atomic():
+        return _mark_verified(ContactMethod.objects.select_for_update().get(pk=contact_method.pk), timezone.now())
+
+
+def _mark_verified(method: ContactMethod, now) -> ContactMethod:
+    method.verified_at, method.disabled_at, method.disabled_reason = now, None, ""
+    method.save(update_fields=["verified_at", "disabled_at", "disabled_reason"])
+    if not method.user.notification_rules.exists():
+        notification_rules_default(user=method.user, contact_method=method)
+    return method
+
+
+def contact_method_disable(*, contact_method: ContactMethod, reason: str) -> None:
+    """A provider said this address can never be reached: stop paging it, visibly."""
+    ContactMethod.objects.filter(pk=contact_method.pk, disabled_at__isnull=True).update(
+        disabled_at=timezone.now(), disabled_reason=reason[:500])
+
+
+# What a person gets until they choose otherwise: high urgency interrupts now and calls two minutes
+# later if nobody reacted; low urgency never calls.
+_DEFAULT_DELAYS = {
+    ContactMethod.Kind.SMS: {"high": 0, "low": 0},
+    ContactMethod.Kind.VOICE: {"high": 0},
+    ContactMethod.Kind.SLACK: {"high": 0, "low": 0},
+    ContactMethod.Kind.EMAIL: {"high": 0, "low": 0},
+}
+
+
+def notification_rules_default(*, user: User, contact_method: ContactMethod) -> list[NotificationRule]:
+    rules = []
+    for urgency, delay in _DEFAULT_DELAYS[contact_method.kind].items():
+        rules.append(NotificationRule.objects.get_or_create(
+            user=user, urgency=urgency, contact_method=contact_method, delay_minutes=delay)[0])
+    return rules
+
+
+def notification_rule_create(*, user: User, urgency: str, contact_method: ContactMethod, delay_minutes: int) -> NotificationRule:
+    if contact_method.user_id != user.pk:
+        raise ContactError("A rule can only use the person's own contact methods.")
+    if urgency not in NotificationRule.Urgency.values:
+        raise ContactError(f"Unknown urgency {urgency!r}; use high or low.")
+    if not 0 <= delay_minutes <= 1440:
+        raise ContactError("delay_minutes must be between 0 and 1440.")
+    try:
+        with transaction.atomic():
+            return NotificationRule.objects.create(
+                user=user, urgency=urgency, contact_method=contact_method, delay_minutes=delay_minutes)
+    except IntegrityError:
+        raise ContactError("That rule exists already.") from None
+
+
+def profile_time_zone_set(*, user: User, time_zone: str) -> Profile:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ContactError(f"Unknown time zone {time_zone!r}; use an IANA name like Europe/Berlin.") from None
+    profile, _ = Profile.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
+    return profile
+
+
+def user_has_usable_rule(*, user: User, urgency: str = "high") -> bool:
+    return NotificationRule.objects.filter(
+        user=user, urgency=urgency, contact_method__verified_at__isnull=False, contact_method__disabled_at__isnull=True
+    ).exists()

@@ -1,0 +1,113 @@
+"""Escalation policies: who is paged at each step, and guards that keep them whole."""
+from datetime import datetime
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Q
+
+from .models import EscalationPolicy, EscalationStep, Membership, Schedule, StepTarget, Team
+from .schedules import schedules_oncall_at
+
+
+class PolicyError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def policy_create(*, team: Team, name: str, repeat_count: int = 0, description: str = "",
+                  steps: list[dict] | None = None) -> EscalationPolicy:
+    """steps: [{"delay_minutes": 15, "targets": [{"kind": "schedule", "id": 3}, ...]}, ...]"""
+    if not 0 <= repeat_count <= 20:
+        raise PolicyError("repeat_count must be between 0 and 20.")
+    with transaction.atomic():
+        policy = EscalationPolicy.objects.create(team=team, name=name, repeat_count=repeat_count, description=description)
+        policy_steps_set(policy=policy, steps=steps or [])
+    return policy
+
+
+def policy_steps_set(*, policy: EscalationPolicy, steps: list[dict]) -> None:
+    """Replace a policy's steps in one go (the editor saves the whole list)."""
+    with transaction.atomic():
+        policy.steps.all().delete()
+        for position, spec in enumerate(steps):
+            delay = spec.get("delay_minutes", 15)
+            if not isinstance(delay, int) or not 1 <= delay <= 1440:
+                raise PolicyError(f"Step {position + 1}: delay_minutes must be a whole number from 1 to 1440.")
+            step = EscalationStep.objects.create(policy=policy, position=position, delay_minutes=delay)
+            targets = spec.get("targets") or []
+            if not targets:
+                raise PolicyError(f"Step {position + 1} has no one to page.")
+            for target in targets:
+                _target_create(step=step, team=policy.team, spec=target, position=position)
+
+
+def _target_create(*, step: EscalationStep, team: Team, spec: dict, position: int) -> StepTarget:
+    kind, pk = spec.get("kind"), spec.get("id")
+    where = f"Step {position + 1}"
+    if kind == StepTarget.Kind.USER:
+        user = User.objects.filter(pk=pk, memberships__team=team).first()
+        if user is None:
+            raise PolicyError(f"{where}: person {pk} is not a member of {team}.")
+        return StepTarget.objects.create(step=step, kind=kind, user=user)
+    if kind == StepTarget.Kind.SCHEDULE:
+        schedule = Schedule.objects.filter(pk=pk, team=team).first()
+        if schedule is None:
+            raise PolicyError(f"{where}: schedule {pk} does not belong to {team}.")
+        return StepTarget.objects.create(step=step, kind=kind, schedule=schedule)
+    if kind == StepTarget.Kind.TEAM:
+        target_team = Team.objects.filter(pk=pk).first()
+        if target_team is None:
+            raise PolicyError(f"{where}: team {pk} does not exist.")
+        return StepTarget.objects.create(step=step, kind=kind, team=target_team)
+    raise PolicyError(f"{where}: target kind must be one of {', '.join(StepTarget.Kind.values)}.")
+
+
+def step_users_at(*, step: EscalationStep, at: datetime) -> list[User]:
+    """The people a step pages at `at`: named people, whoever is on call, every responder."""
+    targets = list(step.targets.select_related("user", "schedule", "team"))
+    ids: list[int] = [t.user_id for t in targets if t.kind == StepTarget.Kind.USER]
+    schedule_ids = [t.schedule_id for t in targets if t.kind == StepTarget.Kind.SCHEDULE]
+    if schedule_ids:
+        shifts = schedules_oncall_at(Schedule.objects.filter(pk__in=schedule_ids), at=at)
+        ids += [shifts[s].person for s in schedule_ids if shifts.get(s)]
+    team_ids = [t.team_id for t in targets if t.kind == StepTarget.Kind.TEAM]
+    if team_ids:
+        ids += list(Membership.objects.filter(
+            team_id__in=team_ids, role__in=[Membership.Role.RESPONDER, Membership.Role.MANAGER]
+        ).values_list("user_id", flat=True))
+    users = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True)}
+    return [users[i] for i in dict.fromkeys(ids) if i in users]  # keep order, once each
+
+
+def _uses(q: Q) -> list[str]:
+    steps = EscalationStep.objects.filter(q).select_related("policy").order_by("policy__name", "position")
+    return [f"'{s.policy.name}' step {s.position + 1}" for s in steps]
+
+
+def schedule_delete(*, schedule: Schedule) -> None:
+    used = _uses(Q(targets__schedule=schedule))
+    if used:
+        raise PolicyError(f"Schedule '{schedule.name}' is paged by escalation policy {', '.join(used)}; "
+                          "remove it from the policy first.")
+    schedule.delete()
+
+
+def member_remove_check(*, team: Team, user: User) -> None:
+    """Refuse to remove someone from a team while its policies or schedules still page them."""
+    used = _uses(Q(policy__team=team, targets__user=user))
+    if used:
+        raise PolicyError(f"{user} is paged directly by escalation policy {', '.join(used)}; "
+                          "remove them from the policy first.")
+    layers = Schedule.objects.filter(team=team, layers__participants__user=user).values_list("name", flat=True)
+    if layers:
+        raise PolicyError(f"{user} is in the rotation of schedule {', '.join(sorted(set(layers)))}; "
+                          "take them out of the rotation first.")
+
+
+def policy_delete(*, policy: EscalationPolicy) -> None:
+    services = list(policy.services.values_list("name", flat=True))
+    if services:
+        raise PolicyError(f"Policy '{policy.name}' escalates service {', '.join(services)}; choose another policy "
+                          "for it first.")
+    policy.delete()
