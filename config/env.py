@@ -123,3 +123,21 @@ def sqlite_database(path: Path) -> dict:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
         },
     }
+
+
+def email_from_url(url: str) -> dict:
+    """Django email settings from `smtp://user:pass@host:port?tls=1` (or `ssl=1`)."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("smtp", "smtps"):
+        raise ConfigError(f"EMAIL_URL scheme {parsed.scheme!r} is not supported; use smtp:// or smtps://")
+    options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parsed.hostname or "localhost",
+        "EMAIL_PORT": parsed.port or (465 if parsed.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parsed.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
+        "EMAIL_USE_TLS": options.get("tls") in ("1", "true"),
+        "EMAIL_USE_SSL": parsed.scheme == "smtps" or options.get("ssl") in ("1", "true"),
+        "EMAIL_TIMEOUT": 10,
+    }
