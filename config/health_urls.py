@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from .health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+]

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "config",  # management commands: serve
     "oncall",
     "incidents",
     "notifications",
@@ -104,6 +105,44 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 X_FRAME_OPTIONS = "DENY"
 
+# --- Email ------------------------------------------------------------------------------------
+# EMAIL_URL=smtp://user:password@host:587?tls=1 turns the email channel on; without it, mail
+# goes to the console channel's outbox.
+_email_url = env_str("EMAIL_URL")
+EMAIL_ENABLED = bool(_email_url)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Vigil <vigil@localhost>")
+if _email_url:
+    from .env import email_from_url
+
+    globals().update(email_from_url(_email_url))
+
+# --- Twilio and Slack -------------------------------------------------------------------------
+# SMS and voice are on when all three TWILIO_* credentials are set, Slack when both SLACK_*
+# secrets are; otherwise pages go to the console channel. The *_API_BASE_URL settings point the
+# real SDKs at another host (a Twilio-compatible provider, or the local fakes in tests/fakes/).
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID") or ""
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN") or ""
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER") or ""
+TWILIO_API_BASE_URL = (env_str("TWILIO_API_BASE_URL") or "https://api.twilio.com").rstrip("/")
+SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN") or ""
+SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET") or ""
+SLACK_API_BASE_URL = env_str("SLACK_API_BASE_URL") or "https://slack.com/api/"
+
+# Half a set of credentials is a typo, not a choice: without this check the channel would quietly
+# fall back to the console and nobody's phone would ring.
+from .env import ConfigError  # noqa: E402
+
+for _group in ({"TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+                "TWILIO_FROM_NUMBER": TWILIO_FROM_NUMBER},
+               {"SLACK_BOT_TOKEN": SLACK_BOT_TOKEN, "SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET}):
+    _missing = [name for name, value in _group.items() if not value]
+    if 0 < len(_missing) < len(_group):
+        raise ConfigError(f"{', '.join(_missing)} must be set too: the channel needs all of {', '.join(_group)}")
+for _name, _url in (("TWILIO_API_BASE_URL", TWILIO_API_BASE_URL), ("SLACK_API_BASE_URL", SLACK_API_BASE_URL)):
+    if not _url.startswith(("https://", "http://")):
+        raise ConfigError(f"{_name}={_url!r} is not an http(s) URL")
+# --- end Twilio and Slack ---------------------------------------------------------------------
+
 # --- Intake -----------------------------------------------------------------------------------
 INTAKE_MAX_BODY_BYTES = 512 * 1024
 INTAKE_RATE_LIMIT_PER_MINUTE = env_int("INTAKE_RATE_LIMIT_PER_MINUTE", 6000, minimum=1)
@@ -173,7 +212,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "config.redaction.RedactFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -1,11 +1,14 @@
 """Reads. Every query a person can reach goes through a scoping function here, so that a member
 of one team can never see another team's data: superusers see everything."""
+from datetime import datetime
+
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
-from oncall.models import Membership, Team
+from oncall.models import ApiToken, Membership, Team
 
-from .models import Incident, Integration, Service, TimelineEvent
+from .models import Alert, Incident, Integration, Service, TimelineEvent
 
 
 def teams_visible_to(user: User | AnonymousUser) -> QuerySet[Team]:
@@ -57,3 +60,74 @@ def user_can_manage(*, user: User, team_id: int) -> bool:
 
 def incident_timeline(*, incident: Incident) -> QuerySet[TimelineEvent]:
     return incident.timeline.select_related("actor").order_by("at", "id")
+
+
+# The status tabs of the incident list, in display order: "open" is everything not yet resolved.
+INCIDENT_LIST_FILTERS: dict[str, tuple[str, ...] | None] = {
+    "open": tuple(Incident.OPEN_STATUSES),
+    "triggered": (Incident.Status.TRIGGERED,),
+    "acknowledged": (Incident.Status.ACKNOWLEDGED,),
+    "mitigated": (Incident.Status.MITIGATED,),
+    "resolved": (Incident.Status.RESOLVED,),
+    "all": None,
+}
+
+
+def incidents_listed(*, user: User | AnonymousUser, status: str) -> QuerySet[Incident]:
+    """The incident list for one status tab (see INCIDENT_LIST_FILTERS), newest first."""
+    qs = incidents_visible_to(user).order_by("-triggered_at", "-id")
+    statuses = INCIDENT_LIST_FILTERS[status]
+    return qs if statuses is None else qs.filter(status__in=statuses)
+
+
+def incident_status_counts(*, user: User | AnonymousUser) -> dict[str, int]:
+    """How many incidents each status tab holds, in one query."""
+    per_status = dict(incidents_visible_to(user).order_by().values_list("status").annotate(n=Count("id")))
+    return {
+        name: sum(n for s, n in per_status.items() if statuses is None or s in statuses)
+        for name, statuses in INCIDENT_LIST_FILTERS.items()
+    }
+
+
+def incident_recent_alerts(*, incident: Incident, limit: int = 20) -> QuerySet[Alert]:
+    return incident.alerts.select_related("integration").order_by("-received_at", "-id")[:limit]
+
+
+def integration_urls(*, integration: Integration, token: str) -> dict:
+    """Where a monitor sends to this integration. Only the raw token can build it: the database
+    keeps the token's hash, so these URLs are shown once, when the token is made."""
+    base = settings.PUBLIC_URL
+    kind = integration.kind
+    if kind == Integration.Kind.PAGERDUTY:
+        return {"url": f"{base}/v2/enqueue", "routing_key": token}
+    if kind == Integration.Kind.HEARTBEAT:
+        return {"url": f"{base}/integrations/{token}/heartbeat/"}
+    return {"url": f"{base}/integrations/{token}/"}
+
+
+def memberships_visible_to(user: User | AnonymousUser) -> QuerySet[Membership]:
+    qs = Membership.objects.select_related("team", "user")
+    if not user.is_authenticated:
+        return qs.none()
+    return qs if user.is_superuser else qs.filter(team_id__in=_team_ids(user))
+
+
+def api_tokens_of(*, user: User | AnonymousUser) -> QuerySet[ApiToken]:
+    """A person's own tokens: nobody, not even a superuser, lists someone else's."""
+    if not user.is_authenticated:
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def incidents_matching(
+    *, user: User | AnonymousUser, status: list[str] | None = None, severity: list[str] | None = None,
+    urgency: list[str] | None = None, service: int | None = None, team: int | None = None,
+    since: datetime | None = None, until: datetime | None = None,
+) -> QuerySet[Incident]:
+    """The API's incident list: each filter given narrows it; the window is [since, until) on triggered_at."""
+    qs = incidents_visible_to(user)
+    lookups = {
+        "status__in": status, "severity__in": severity, "urgency__in": urgency, "service_id": service,
+        "team_id": team, "triggered_at__gte": since, "triggered_at__lt": until,
+    }
+    return qs.filter(**{lookup: value for lookup, value in lookups.items() if value})

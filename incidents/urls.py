@@ -1,5 +1,15 @@
 from django.urls import path
 
+from . import views
+
 app_name = "incidents"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.incident_list, name="list"),
+    path("incidents/<int:pk>/", views.incident_detail, name="detail"),
+    path("incidents/<int:pk>/notes/", views.incident_note, name="note"),
+    *(
+        path(f"incidents/<int:pk>/{action}/", views.incident_action, {"action": action}, name=action)
+        for action in views.ACTIONS
+    ),
+]

@@ -1,5 +1,6 @@
-"""Gunicorn's access log without secrets: integration tokens, ack-link tokens and calendar-feed
+"""Logs without secrets: integration tokens, ack-link tokens and calendar-feed
 tokens travel in URL paths, and a log line must not be enough to page people or read rotas."""
+import logging
 import re
 
 from gunicorn.glogging import Logger
@@ -18,3 +19,14 @@ class RedactingLogger(Logger):
             if isinstance(atoms.get(key), str):
                 atoms[key] = redact(atoms[key])
         return atoms
+
+
+class RedactFilter(logging.Filter):
+    """Django logs 4xx responses with their path ("Method Not Allowed (GET): /integrations/…")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True

@@ -1,0 +1,156 @@
+"""The incident pages. Views parse the request and call selectors and services; every change is a
+POST that goes through a service with via="web", and a service's refusal becomes a message."""
+from typing import Callable, NamedTuple
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from .forms import NoteForm, TransitionForm
+from .models import Incident, TimelineEvent
+from .selectors import (
+    INCIDENT_LIST_FILTERS,
+    incident_recent_alerts,
+    incident_status_counts,
+    incident_timeline,
+    incidents_listed,
+    incidents_visible_to,
+    user_can_respond,
+)
+from .services import (
+    AlreadyHandled,
+    IncidentError,
+    incident_acknowledge,
+    incident_mitigate,
+    incident_note_add,
+    incident_reopen,
+    incident_resolve,
+)
+
+PAGE_SIZE = 25
+WEB = TimelineEvent.Via.WEB
+Status = Incident.Status
+
+
+class Action(NamedTuple):
+    label: str
+    allowed_from: tuple[str, ...]
+    done: str
+    # The optional words that go with the change (empty: the button takes none).
+    note_label: str
+    run: Callable[[Incident, User, str], Incident]
+
+
+ACTIONS = {
+    "acknowledge": Action(
+        "Acknowledge", (Status.TRIGGERED,), "acknowledged", "",
+        lambda incident, by, note: incident_acknowledge(incident=incident, by=by, via=WEB),
+    ),
+    "mitigate": Action(
+        "Mitigate", (Status.TRIGGERED, Status.ACKNOWLEDGED), "mitigated", "What stopped the impact",
+        lambda incident, by, note: incident_mitigate(incident=incident, by=by, via=WEB, note=note),
+    ),
+    "resolve": Action(
+        "Resolve", tuple(Incident.OPEN_STATUSES), "resolved", "Resolution summary",
+        lambda incident, by, note: incident_resolve(incident=incident, by=by, via=WEB, note=note),
+    ),
+    "reopen": Action(
+        "Reopen", (Status.RESOLVED,), "reopened", "Why it is back",
+        lambda incident, by, note: incident_reopen(incident=incident, by=by, via=WEB, reason=note),
+    ),
+}
+
+
+@login_required
+@require_safe
+def incident_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "open")
+    if status not in INCIDENT_LIST_FILTERS:
+        status = "open"
+    page = Paginator(incidents_listed(user=request.user, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = incident_status_counts(user=request.user)
+    tabs = [(name, counts[name]) for name in INCIDENT_LIST_FILTERS]
+    return render(request, "incidents/list.html", {"page": page, "status": status, "tabs": tabs})
+
+
+@login_required
+@require_safe
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_object_or_404(incidents_visible_to(request.user), pk=pk)
+    return _render_detail(request, incident, note_form=NoteForm())
+
+
+@login_required
+@require_POST
+def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    incident = _incident_to_respond_to(request, pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("incidents:detail", pk=incident.pk)
+    try:
+        ACTIONS[action].run(incident, request.user, form.cleaned_data["note"])
+    except AlreadyHandled as e:
+        # Someone else got there first: nothing to fix, only news.
+        messages.warning(request, e.message)
+    except IncidentError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, f"Incident #{incident.number} {ACTIONS[action].done}.")
+    return redirect("incidents:detail", pk=incident.pk)
+
+
+@login_required
+@require_POST
+def incident_note(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = _incident_to_respond_to(request, pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            incident_note_add(incident=incident, by=request.user, via=WEB, text=form.cleaned_data["text"])
+        except IncidentError as e:
+            form.add_error("text", e.message)
+        else:
+            messages.success(request, "Note added.")
+            return redirect("incidents:detail", pk=incident.pk)
+    # Shown again with the text kept, so nothing typed is lost.
+    return _render_detail(request, incident, note_form=form, status=400)
+
+
+def _incident_to_respond_to(request: HttpRequest, pk: int) -> Incident:
+    # Another team's incident is a 404, as for GET: its existence is not disclosed.
+    incident = get_object_or_404(incidents_visible_to(request.user), pk=pk)
+    if not user_can_respond(user=request.user, team_id=incident.team_id):
+        raise PermissionDenied("Viewers cannot change incidents.")
+    return incident
+
+
+def _render_detail(request: HttpRequest, incident: Incident, *, note_form: NoteForm, status: int = 200) -> HttpResponse:
+    can_respond = user_can_respond(user=request.user, team_id=incident.team_id)
+    actions = [
+        (name, action) for name, action in ACTIONS.items() if can_respond and incident.status in action.allowed_from
+    ]
+    context = {
+        "incident": incident,
+        "timeline": incident_timeline(incident=incident),
+        "alerts": incident_recent_alerts(incident=incident),
+        "can_respond": can_respond,
+        "actions": actions,
+        "note_form": note_form,
+        "runbook_url": _web_link(incident.service.runbook_url),
+    }
+    return render(request, "incidents/detail.html", context, status=status)
+
+
+def _web_link(url: str) -> str:
+    # Only web links become links: a javascript: URL stored through the ORM must not run.
+    return url if url.startswith(("https://", "http://")) else ""
+
+
+def _first_error(form) -> str:
+    return next(iter(form.errors.values()))[0]

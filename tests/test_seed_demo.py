@@ -1,0 +1,153 @@
+import io
+import json
+import stat
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import RequestFactory
+from django.urls import resolve
+
+from incidents.models import Integration, Service
+from incidents.services import integration_rotate_token
+from oncall.auth import ApiTokenAuthentication
+from oncall.models import ApiToken, Membership, Team, hash_secret
+from oncall.services import api_token_revoke
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC_URL = "https://vigil.example.com"
+
+
+@pytest.fixture(autouse=True)
+def demo_settings(settings, tmp_path):
+    settings.VAR_DIR = tmp_path / "var"
+    settings.PUBLIC_URL = PUBLIC_URL
+    return settings
+
+
+def seed_json() -> dict:
+    out = io.StringIO()
+    call_command("seed_demo", "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def row_counts() -> dict:
+    return {model.__name__: model.objects.count() for model in (User, Team, Membership, Service, Integration, ApiToken)}
+
+
+def test_seeding_twice_adds_no_rows_and_prints_the_same_facts():
+    first = seed_json()
+    counts = row_counts()
+    second = seed_json()
+    assert second == first
+    assert row_counts() == counts
+    assert counts == {"User": 4, "Team": 1, "Membership": 4, "Service": 1, "Integration": 5, "ApiToken": 1}
+
+
+def test_json_output_is_one_object_with_every_fact():
+    out = io.StringIO()
+    call_command("seed_demo", "--json", stdout=out)
+    facts = json.loads(out.getvalue())
+    assert set(facts) == {"web_url", "login", "api_token", "integrations"}
+    assert facts["web_url"] == PUBLIC_URL
+    assert set(facts["integrations"]) == {"generic", "alertmanager", "grafana", "pagerduty", "heartbeat"}
+
+
+def test_printed_login_works_for_a_superuser_who_manages_the_team(client):
+    login = seed_json()["login"]
+    assert login["username"] == "demo"
+    assert client.login(username=login["username"], password=login["password"])
+    demo = User.objects.get(username="demo")
+    assert demo.is_staff and demo.is_superuser
+    assert Membership.objects.get(user=demo, team__name="Platform").role == Membership.Role.MANAGER
+    assert client.get("/admin/").status_code == 200
+
+
+def test_responders_have_emails_and_cannot_log_in():
+    seed_json()
+    for username in ("alice", "bob", "carol"):
+        person = User.objects.get(username=username)
+        assert person.email == f"{username}@example.com"
+        assert not person.has_usable_password()
+        assert Membership.objects.get(user=person).role == Membership.Role.RESPONDER
+
+
+def test_printed_api_token_authenticates_as_the_demo_user():
+    token = seed_json()["api_token"]
+    request = RequestFactory().get("/api/v1/incidents/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    user, _token = ApiTokenAuthentication().authenticate(request)
+    assert user.username == "demo"
+
+
+def test_printed_integration_urls_carry_tokens_that_match_the_stored_hashes():
+    integrations = seed_json()["integrations"]
+    service = Service.objects.get(name="Checkout API")
+    assert service.runbook_url.startswith("https://")
+    by_kind = {i.kind: i for i in service.integrations.all()}
+
+    for kind in ("generic", "alertmanager", "grafana"):
+        url = integrations[kind]
+        assert url.startswith(f"{PUBLIC_URL}/integrations/") and url.endswith("/")
+        token = urlsplit(url).path.split("/")[2]
+        assert hash_secret(token) == by_kind[kind].token_hash
+        assert resolve(urlsplit(url).path).url_name == "integration-webhook"
+
+    heartbeat = integrations["heartbeat"]
+    assert heartbeat.endswith("/heartbeat/")
+    assert hash_secret(urlsplit(heartbeat).path.split("/")[2]) == by_kind["heartbeat"].token_hash
+    assert resolve(urlsplit(heartbeat).path).url_name == "integration-heartbeat"
+
+    pagerduty = integrations["pagerduty"]
+    assert pagerduty["url"] == f"{PUBLIC_URL}/v2/enqueue"
+    assert hash_secret(pagerduty["routing_key"]) == by_kind["pagerduty"].token_hash
+    assert resolve(urlsplit(pagerduty["url"]).path).url_name == "pagerduty-enqueue"
+
+
+def test_a_rotated_integration_token_is_replaced_and_recorded():
+    before = seed_json()
+    grafana = Integration.objects.get(kind="grafana")
+    integration_rotate_token(integration=grafana)  # someone rotates it in the admin; the file is now stale
+    after = seed_json()
+    assert after["integrations"]["grafana"] != before["integrations"]["grafana"]
+    grafana.refresh_from_db()
+    assert hash_secret(urlsplit(after["integrations"]["grafana"]).path.split("/")[2]) == grafana.token_hash
+    assert after["integrations"]["generic"] == before["integrations"]["generic"]
+    assert seed_json() == after
+
+
+def test_a_revoked_api_token_is_replaced_with_a_working_one():
+    old = seed_json()["api_token"]
+    api_token_revoke(token=ApiToken.objects.get(key_hash=hash_secret(old)))
+    new = seed_json()["api_token"]
+    assert new != old
+    assert ApiToken.objects.get(key_hash=hash_secret(new)).is_active
+
+
+def test_secrets_are_kept_in_a_private_file_and_the_password_is_not_fixed(demo_settings, client):
+    first = seed_json()
+    path = demo_settings.VAR_DIR / "demo_credentials.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert json.loads(path.read_text())["password"] == first["login"]["password"]
+
+    path.unlink()  # a fresh checkout against the same database gets its own password
+    second = seed_json()
+    assert second["login"]["password"] != first["login"]["password"]
+    assert not client.login(username="demo", password=first["login"]["password"])
+    assert client.login(username="demo", password=second["login"]["password"])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_human_output_lists_the_web_url_login_token_and_every_integration():
+    facts = seed_json()
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    text = out.getvalue()
+    for fact in (
+        PUBLIC_URL, facts["login"]["username"], facts["login"]["password"], facts["api_token"],
+        facts["integrations"]["generic"], facts["integrations"]["alertmanager"], facts["integrations"]["grafana"],
+        facts["integrations"]["heartbeat"], facts["integrations"]["pagerduty"]["url"],
+        facts["integrations"]["pagerduty"]["routing_key"],
+    ):
+        assert fact in text
