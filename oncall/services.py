@@ -1,4 +1,5 @@
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,3 +28,56 @@ def team_create(*, name: str, slug: str, description: str = "", manager: User | 
 def membership_set(*, team: Team, user: User, role: str) -> Membership:
     membership, _ = Membership.objects.update_or_create(team=team, user=user, defaults={"role": role})
     return membership
+
+
+def team_update(
+    *, team: Team, name: str | None = None, slug: str | None = None, description: str | None = None,
+) -> Team:
+    changes = {k: v for k, v in {"name": name, "slug": slug, "description": description}.items() if v is not None}
+    for field, value in changes.items():
+        setattr(team, field, value)
+    if changes:
+        team.save(update_fields=list(changes))
+    return team
+
+
+def _ensure_another_manager(membership: Membership) -> None:
+    managers = Membership.objects.filter(team_id=membership.team_id, role=Membership.Role.MANAGER)
+    if membership.role == Membership.Role.MANAGER and not managers.exclude(pk=membership.pk).exists():
+        raise ValidationError(
+            f"{membership.user} is the last manager of {membership.team}; make someone else a manager first."
+        )
+
+
+def _locked(membership: Membership) -> Membership:
+    # The team row's lock serialises membership changes, so two managers demoting each other at
+    # once cannot both pass the last-manager check.
+    list(Team.objects.select_for_update().filter(pk=membership.team_id).values_list("pk"))
+    return Membership.objects.select_related("team", "user").get(pk=membership.pk)
+
+
+def membership_change_role(*, membership: Membership, role: str) -> Membership:
+    """Like membership_set, but refuses to leave a team without a manager."""
+    with transaction.atomic():
+        membership = _locked(membership)
+        if role != Membership.Role.MANAGER:
+            _ensure_another_manager(membership)
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+def membership_remove(*, membership: Membership) -> None:
+    with transaction.atomic():
+        membership = _locked(membership)
+        _ensure_another_manager(membership)
+        membership.delete()
+
+
+def membership_add(*, team: Team, user: User, role: str) -> Membership:
+    """Unlike membership_set, refuses to silently change the role of someone already in the team."""
+    existing = Membership.objects.filter(team=team, user=user).first()
+    if existing:
+        raise ValidationError({"user": f"{user.username} is already a {existing.role} of {team.name}; "
+                                       f"change the role of membership {existing.pk} instead."})
+    return Membership.objects.create(team=team, user=user, role=role)

@@ -56,3 +56,33 @@ def IntegrationFactory(*, service=None, kind="generic", name="Monitor", config=N
 
 def api_token_for(user) -> str:
     return api_token_create(user=user, name="test")[1]
+
+
+def SuperuserFactory(**kwargs):
+    return UserFactory(is_superuser=True, is_staff=True, **kwargs)
+
+
+class ApiClient:
+    """A REST client that authenticates as `user` with a real API token and sends JSON."""
+
+    def __init__(self, user):
+        from rest_framework.test import APIClient
+
+        self.user = user
+        self.client = APIClient()
+        self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_for(user)}")
+
+    def get(self, url, params=None):
+        return self.client.get(url, params or {})
+
+    def post(self, url, data=None):
+        return self.client.post(url, data, format="json")
+
+    def put(self, url, data=None):
+        return self.client.put(url, data, format="json")
+
+    def patch(self, url, data=None):
+        return self.client.patch(url, data, format="json")
+
+    def delete(self, url):
+        return self.client.delete(url)

@@ -1,0 +1,205 @@
+from django.contrib.auth.models import User
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from config.api import MAX_ID, JsonObjectField, StrictModelSerializer, StrictSerializer
+
+from .models import Incident, Integration, Service, Severity, TimelineEvent, Urgency
+from .selectors import incident_timeline, services_visible_to, teams_visible_to
+
+NOTE_MAX = 10_000
+
+
+def _username_field(**kwargs) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True, **kwargs)
+
+
+class TimelineEventSerializer(serializers.ModelSerializer):
+    actor = _username_field(help_text="Who did it; null for the system and integrations.")
+    data = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = TimelineEvent
+        fields = ["id", "at", "kind", "actor", "via", "text", "data"]
+        read_only_fields = fields
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    service_name = serializers.CharField(source="service.name", read_only=True)
+    acknowledged_by = _username_field()
+    resolved_by = _username_field()
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id", "number", "title", "status", "severity", "urgency", "team", "service", "service_name",
+            "dedup_key", "source", "triggered_at", "acknowledged_at", "acknowledged_by", "mitigated_at",
+            "resolved_at", "resolved_by", "reopened_at", "alert_count", "last_alert_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    details = serializers.JSONField(read_only=True, help_text="What the latest alert said.")
+    links = serializers.JSONField(read_only=True)
+    timeline = serializers.SerializerMethodField(help_text="Oldest first.")
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "details", "links", "timeline"]
+        read_only_fields = fields
+
+    @extend_schema_field(TimelineEventSerializer(many=True))
+    def get_timeline(self, incident):
+        return TimelineEventSerializer(incident_timeline(incident=incident), many=True).data
+
+
+class IncidentCreateSerializer(StrictSerializer):
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.none())
+    title = serializers.CharField(max_length=1024)
+    severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.SEV3)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.HIGH)
+    dedup_key = serializers.CharField(
+        max_length=255, required=False,
+        help_text="An open incident of the service with this key absorbs the request (200) instead of "
+        "opening a new one (201).",
+    )
+    details = JsonObjectField(required=False)
+
+    def __init__(self, *args, user: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["service"].queryset = services_visible_to(user)
+
+
+class AcknowledgeSerializer(StrictSerializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX)
+
+
+class MitigateSerializer(StrictSerializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX,
+                                 help_text="What stopped the impact.")
+
+
+class ResolveSerializer(StrictSerializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX,
+                                 help_text="Resolution summary.")
+
+
+class ReopenSerializer(StrictSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX)
+
+
+class NoteSerializer(StrictSerializer):
+    text = serializers.CharField(max_length=NOTE_MAX)
+
+
+class SeveritySerializer(StrictSerializer):
+    severity = serializers.ChoiceField(choices=Severity.choices)
+
+
+class _ChoiceList(serializers.ListField):
+    """A query parameter given repeatedly (?status=a&status=b) or as a comma list (?status=a,b)."""
+
+    def __init__(self, choices, **kwargs):
+        super().__init__(child=serializers.ChoiceField(choices=choices), required=False, **kwargs)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value([v for raw in data for v in raw.split(",") if v])
+
+
+class IncidentFilterSerializer(serializers.Serializer):
+    status = _ChoiceList(Incident.Status.choices)
+    severity = _ChoiceList(Severity.choices)
+    urgency = _ChoiceList(Urgency.choices)
+    service = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    team = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+    LISTS = ("status", "severity", "urgency")
+
+    @classmethod
+    def from_query(cls, query_params) -> "IncidentFilterSerializer":
+        data = {name: query_params.getlist(name) for name in cls.LISTS if name in query_params}
+        data |= {name: query_params[name] for name in ("service", "team", "since", "until") if name in query_params}
+        return cls(data=data)
+
+    def validate(self, attrs):
+        if "since" in attrs and "until" in attrs and attrs["until"] <= attrs["since"]:
+            raise serializers.ValidationError({"until": "Must be later than since."})
+        return attrs
+
+
+class ServiceSerializer(StrictModelSerializer):
+    team_name = serializers.CharField(source="team.name", read_only=True)
+
+    class Meta:
+        model = Service
+        fields = ["id", "team", "team_name", "name", "description", "runbook_url", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+    def __init__(self, *args, user: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["team"].queryset = teams_visible_to(user)
+
+    def validate_team(self, team):
+        if self.instance is not None and team.pk != self.instance.team_id:
+            # Its incidents stay numbered in, and visible to, the team that handled them.
+            raise serializers.ValidationError("A service cannot move to another team.")
+        return team
+
+
+class IntegrationSerializer(serializers.ModelSerializer):
+    config = JsonObjectField(read_only=True)
+
+    class Meta:
+        model = Integration
+        fields = ["id", "service", "kind", "name", "enabled", "config", "token_prefix", "created_at", "last_seen_at"]
+        read_only_fields = fields
+
+
+class IntegrationCreateSerializer(StrictModelSerializer):
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.none())
+    config = JsonObjectField(required=False, help_text="Options of the integration's kind.")
+
+    class Meta:
+        model = Integration
+        fields = ["service", "kind", "name", "config"]
+
+    def __init__(self, *args, user: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["service"].queryset = services_visible_to(user)
+
+
+class IntegrationUpdateSerializer(StrictModelSerializer):
+    config = JsonObjectField(required=False)
+
+    class Meta:
+        model = Integration
+        fields = ["name", "enabled", "config"]
+
+
+class IntegrationSecretSerializer(IntegrationSerializer):
+    """Shown once, when the token is made: the database keeps only its hash. The context
+    carries `token` and `urls` (incidents.selectors.integration_urls)."""
+
+    token = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(help_text="Where the monitor sends its alerts.")
+    routing_key = serializers.SerializerMethodField(
+        help_text="PagerDuty Events API v2 routing key; null for other kinds."
+    )
+
+    class Meta(IntegrationSerializer.Meta):
+        fields = [*IntegrationSerializer.Meta.fields, "token", "url", "routing_key"]
+        read_only_fields = fields
+
+    def get_token(self, integration) -> str:
+        return self.context["token"]
+
+    def get_url(self, integration) -> str:
+        return self.context["urls"]["url"]
+
+    def get_routing_key(self, integration) -> str | None:
+        return self.context["urls"].get("routing_key")
