@@ -15,5 +15,6 @@ urlpatterns = [
     # PagerDuty's clients post to these exact paths, without a trailing slash.
     re_path(r"^v2/enqueue/?$", webhooks.pagerduty_enqueue, name="pagerduty-enqueue"),
     re_path(r"^v2/change/enqueue/?$", webhooks.pagerduty_change, name="pagerduty-change"),
+    path("oncall/", include("oncall.urls")),
     path("", include("incidents.urls")),
 ]
