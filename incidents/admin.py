@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from .models import Alert, Incident, Integration, Service, TimelineEvent
+from .models import Alert, ChangeEvent, Incident, Integration, MaintenanceWindow, Service, TimelineEvent
 from .services import integration_create
 
 
@@ -57,3 +57,24 @@ class TimelineEventAdmin(admin.ModelAdmin):
     list_display = ["at", "incident", "kind", "actor", "via"]
     list_filter = ["kind", "via", "at"]
     search_fields = ["text", "incident__title"]
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    list_display = ["service", "starts_at", "ends_at", "reason", "created_by"]
+    list_filter = ["service__team", "service", "starts_at"]
+    search_fields = ["reason", "service__name"]
+    date_hierarchy = "starts_at"
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ChangeEvent)
+class ChangeEventAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "service", "summary", "source"]
+    list_filter = ["service__team", "service", "occurred_at"]
+    search_fields = ["summary", "source"]
+    date_hierarchy = "occurred_at"

@@ -366,3 +366,16 @@ def test_wrong_shapes_for_alertmanager_and_grafana_are_400(client, hook, kind):
 def test_get_on_the_alert_url_is_405(client, hook):
     _, url = hook("generic")
     assert client.get(url).status_code == 405
+
+
+def test_the_beat_task_opens_the_missed_heartbeat_incident(client, hook, settings):
+    import time_machine
+
+    from incidents.tasks import heartbeats_check as task
+
+    assert settings.CELERY_BEAT_SCHEDULE["heartbeats"]["task"] == task.name
+    integration, url = hook("heartbeat", interval_seconds=60, grace_seconds=0)
+    client.post(url)
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        task.apply().get()
+    assert Incident.objects.get().dedup_key == f"heartbeat:{integration.pk}"
