@@ -143,6 +143,13 @@ for _name, _url in (("TWILIO_API_BASE_URL", TWILIO_API_BASE_URL), ("SLACK_API_BA
         raise ConfigError(f"{_name}={_url!r} is not an http(s) URL")
 # --- end Twilio and Slack ---------------------------------------------------------------------
 
+# --- Paging -----------------------------------------------------------------------------------
+# Sends per second allowed per provider across all workers (Twilio long codes take ~1 SMS/s).
+PROVIDER_SENDS_PER_SECOND = {
+    "sms": env_int("SMS_SENDS_PER_SECOND", 10, minimum=1),
+    "voice": env_int("VOICE_CALLS_PER_SECOND", 5, minimum=1),
+}
+
 # --- Intake -----------------------------------------------------------------------------------
 INTAKE_MAX_BODY_BYTES = 512 * 1024
 INTAKE_RATE_LIMIT_PER_MINUTE = env_int("INTAKE_RATE_LIMIT_PER_MINUTE", 6000, minimum=1)
@@ -175,6 +182,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeats": {"task": "incidents.heartbeats_check", "schedule": 15.0},
+    "paging-sweep": {"task": "notifications.sweep", "schedule": 5.0},
 }
 
 # --- REST API ---------------------------------------------------------------------------------

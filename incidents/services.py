@@ -3,6 +3,7 @@ timeline line naming who did it and through which channel."""
 import uuid
 from datetime import datetime
 
+from celery import current_app
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -84,7 +85,14 @@ def incident_trigger(
             incident=incident, kind="triggered", actor=by, via=via, at=at,
             text=f"Triggered: {incident.title}", data={"dedup_key": dedup_key, "source": latest["source"]},
         )
+        _kick_engine(incident.pk)
     return incident, True
+
+
+def _kick_engine(incident_id: int) -> None:
+    """Start paging once the incident is committed. By task name: incidents never imports
+    notifications. If the message is lost, the engine's sweep finds next_escalation_at anyway."""
+    transaction.on_commit(lambda: current_app.send_task("notifications.escalate", args=[incident_id]))
 
 
 def _bump_open_incident(*, service: Service, dedup_key: str, at: datetime, latest: dict) -> Incident | None:
@@ -163,15 +171,18 @@ def incident_reopen(*, incident: Incident, by: User | None, via: str, reason: st
     """Back to triggered, paging again from the first step."""
     now = timezone.now()
     try:
-        return _transition(
-            incident=incident, to=Status.TRIGGERED, allowed_from=(Status.RESOLVED,), by=by, via=via,
-            kind="reopened", text=reason or f"Reopened by {_who(by)}",
-            at=now, changes={
-                "acknowledged_at": None, "acknowledged_by": None, "mitigated_at": None,
-                "resolved_at": None, "resolved_by": None, "reopened_at": now, "next_escalation_at": now,
-                "escalation_step": 0, "escalation_loop": 0,
-            },
-        )
+        with transaction.atomic():
+            reopened = _transition(
+                incident=incident, to=Status.TRIGGERED, allowed_from=(Status.RESOLVED,), by=by, via=via,
+                kind="reopened", text=reason or f"Reopened by {_who(by)}",
+                at=now, changes={
+                    "acknowledged_at": None, "acknowledged_by": None, "mitigated_at": None,
+                    "resolved_at": None, "resolved_by": None, "reopened_at": now, "next_escalation_at": now,
+                    "escalation_step": 0, "escalation_loop": 0,
+                },
+            )
+            _kick_engine(reopened.pk)
+        return reopened
     except IntegrityError:
         other = Incident.objects.filter(service_id=incident.service_id, dedup_key=incident.dedup_key).exclude(
             status=Status.RESOLVED).first()

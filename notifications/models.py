@@ -20,3 +20,70 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to}: {self.body[:40]}"
+
+
+class Page(models.Model):
+    """One person paged for one incident at one step of one loop of its escalation policy.
+
+    Unique, so that an escalation step that runs twice (two workers, a retry after a crash)
+    pages each person once.
+    """
+
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="pages")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pages")
+    step = models.PositiveSmallIntegerField()
+    loop = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "user", "step", "loop"], name="page_unique_per_step"),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="page_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.user} for incident {self.incident_id} (step {self.step + 1}, loop {self.loop + 1})"
+
+
+class Delivery(models.Model):
+    """One message to one contact method, due at a time set by the person's notification rule."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        BUNDLED = "bundled", "Sent in a bundle"
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="deliveries")
+    contact_method = models.ForeignKey("oncall.ContactMethod", on_delete=models.CASCADE, related_name="deliveries")
+    rule = models.ForeignKey("oncall.NotificationRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=10)  # the contact method's kind when it was created
+    channel = models.CharField(max_length=20, blank=True)  # which channel sent it: twilio_sms, console, ...
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    due_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True)
+    provider_status = models.CharField(max_length=20, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["page", "contact_method", "rule"], name="delivery_unique_per_rule"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="delivery_status_due"),
+            models.Index(fields=["contact_method", "-sent_at"], name="delivery_method_sent"),
+            models.Index(fields=["provider_id"], name="delivery_provider_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.contact_method_id} ({self.status})"

@@ -1,6 +1,24 @@
 from celery import shared_task
 
+from .delivery import deliver as deliver_one
+from .escalation import escalate as escalate_one
+from .sweep import sweep as sweep_all
 from .verification import verification_send
+
+
+@shared_task(name="notifications.escalate", acks_late=True, ignore_result=True)
+def escalate(incident_id: int) -> None:
+    escalate_one(incident_id=incident_id)
+
+
+@shared_task(name="notifications.deliver", acks_late=True, ignore_result=True)
+def deliver(delivery_id: int) -> None:
+    deliver_one(delivery_id=delivery_id)
+
+
+@shared_task(name="notifications.sweep", ignore_result=True, expires=10)
+def sweep() -> None:
+    sweep_all()
 
 
 @shared_task(name="notifications.send_verification", bind=True, acks_late=True, max_retries=5,

@@ -64,3 +64,23 @@ def on_postgres():
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness (~0.7 s per user) would dominate the suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class SentTasks(list):
+    """Celery messages the code under test sent, by task name (nothing reaches a broker)."""
+
+    def named(self, name: str) -> list:
+        return [t for t in self if t["name"] == name]
+
+
+@pytest.fixture(autouse=True)
+def sent_tasks(monkeypatch):
+    from config.celery import app
+
+    sent = SentTasks()
+
+    def record(name, args=None, kwargs=None, countdown=None, **options):
+        sent.append({"name": name, "args": list(args or []), "kwargs": kwargs or {}, "countdown": countdown})
+
+    monkeypatch.setattr(app, "send_task", record)
+    return sent

@@ -1,0 +1,170 @@
+"""Sending one delivery: claim it, re-check that it is still wanted, respect the limits, send,
+record. Exactly one worker wins the claim; a failure falls through to the person's next rule."""
+import logging
+from datetime import datetime, timedelta
+
+from celery import current_app
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F, Min
+from django.utils import timezone
+
+from incidents.models import Incident
+from incidents.services import timeline_add
+from oncall.contacts import contact_method_disable
+
+from .channels import DeliveryError, channel_for
+from .messages import page_message
+from .models import Delivery
+
+log = logging.getLogger(__name__)
+Status = Delivery.Status
+
+# Carriers and people both suffer from a flood: like GoAlert, at most this many SMS or calls per
+# contact method per window; further pages wait and go out as one bundled message.
+METHOD_LIMIT = 5
+METHOD_WINDOW = timedelta(minutes=15)
+MAX_ATTEMPTS = 6
+HELD = "held by the per-number limit"
+KIND_LABEL = {"sms": "SMS", "voice": "Voice call", "email": "Email", "slack": "Slack"}
+
+
+def deliver(*, delivery_id: int, now: datetime | None = None) -> str:
+    """Returns what happened, for logs and tests: sent, cancelled, held, retry, failed, skipped."""
+    now = now or timezone.now()
+    claimed = Delivery.objects.filter(pk=delivery_id, status=Status.PENDING, due_at__lte=now).update(
+        status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return "skipped"
+    delivery = Delivery.objects.select_related(
+        "page__incident__service", "page__user", "contact_method").get(pk=delivery_id)
+    incident = delivery.page.incident
+    if incident.status != Incident.Status.TRIGGERED:
+        _set(delivery, status=Status.CANCELLED, error=f"incident {incident.status} before it was sent")
+        return "cancelled"
+    if not delivery.contact_method.usable:
+        _fail(delivery, "the contact method is no longer verified or was disabled", now)
+        return "failed"
+    wait = _wait_for_limits(delivery, now)
+    if wait is not None:
+        _retry_at(delivery, now + wait, error=HELD, count_attempt=False)
+        return "held"
+    bundled = _claim_bundle(delivery, now) if delivery.kind in ("sms", "voice") else []
+    return _send(delivery, bundled, now)
+
+
+def _send(delivery: Delivery, bundled: list[Delivery], now: datetime) -> str:
+    channel = channel_for(delivery.kind)
+    try:
+        provider_id = channel.send(page_message(delivery, bundled=bundled))
+    except DeliveryError as e:
+        _release(bundled)
+        if e.permanent or delivery.attempts >= MAX_ATTEMPTS:
+            if e.permanent:
+                contact_method_disable(contact_method=delivery.contact_method, reason=e.message)
+            _fail(delivery, e.message, now, channel=channel.name)
+            return "failed"
+        backoff = e.retry_after or min(300, 5 * 2 ** (delivery.attempts - 1))
+        _retry_at(delivery, now + timedelta(seconds=backoff), error=e.message)
+        return "retry"
+    sent_at = timezone.now()
+    _set(delivery, status=Status.SENT, channel=channel.name, provider_id=provider_id[:100], sent_at=sent_at, error="")
+    Delivery.objects.filter(pk__in=[d.pk for d in bundled]).update(
+        status=Status.BUNDLED, channel=channel.name, provider_id=provider_id[:100], sent_at=sent_at, error="")
+    who = delivery.page.user.get_username()
+    for d in [delivery, *bundled]:
+        timeline_add(incident=d.page.incident, kind="delivery", via="system",
+                     text=f"{KIND_LABEL.get(d.kind, d.kind)} page sent to {who} "
+                          f"by {channel.name}" + (" (bundled)" if d is not delivery else ""),
+                     data={"delivery": d.pk, "channel": channel.name, "status": "sent", "user": delivery.page.user_id})
+    return "sent"
+
+
+def _set(delivery: Delivery, **fields) -> None:
+    Delivery.objects.filter(pk=delivery.pk).update(**fields)
+    for key, value in fields.items():
+        setattr(delivery, key, value)
+
+
+def _retry_at(delivery: Delivery, at: datetime, *, error: str, count_attempt: bool = True) -> None:
+    changes = {"status": Status.PENDING, "due_at": at, "error": error[:500]}
+    if not count_attempt:
+        changes["attempts"] = F("attempts") - 1
+    Delivery.objects.filter(pk=delivery.pk).update(**changes)
+    countdown = max(0.0, (at - timezone.now()).total_seconds())
+    transaction.on_commit(lambda: current_app.send_task("notifications.deliver", args=[delivery.pk], countdown=countdown))
+
+
+def _fail(delivery: Delivery, reason: str, now: datetime, *, channel: str = "") -> None:
+    _set(delivery, status=Status.FAILED, error=reason[:500], channel=channel or delivery.channel)
+    timeline_add(incident=delivery.page.incident, kind="delivery_failed",
+                 text=f"{delivery.kind} page to {delivery.page.user.get_username()} failed: {reason}",
+                 data={"delivery": delivery.pk, "status": "failed", "user": delivery.page.user_id})
+    fall_through(delivery=delivery, now=now)
+
+
+def fall_through(*, delivery: Delivery, now: datetime) -> None:
+    """A failed delivery brings the person's next rule forward to now."""
+    following = Delivery.objects.filter(page_id=delivery.page_id, status=Status.PENDING, due_at__gt=now).order_by("due_at").first()
+    if following is None:
+        return
+    Delivery.objects.filter(pk=following.pk).update(due_at=now)
+    transaction.on_commit(lambda: current_app.send_task("notifications.deliver", args=[following.pk]))
+
+
+def _wait_for_limits(delivery: Delivery, now: datetime) -> timedelta | None:
+    if delivery.kind not in ("sms", "voice"):
+        return None
+    recent = Delivery.objects.filter(
+        contact_method_id=delivery.contact_method_id, status__in=[Status.SENT, Status.DELIVERED],
+        sent_at__gt=now - METHOD_WINDOW)
+    if recent.count() >= METHOD_LIMIT:
+        oldest = recent.aggregate(first=Min("sent_at"))["first"]
+        return oldest + METHOD_WINDOW - now + timedelta(seconds=1)
+    return _provider_budget_wait(delivery.kind, now)
+
+
+def _provider_budget_wait(kind: str, now: datetime) -> timedelta | None:
+    """A global send rate per provider (Twilio queues beyond ~1 message/s per number)."""
+    limit = settings.PROVIDER_SENDS_PER_SECOND.get(kind)
+    if not limit:
+        return None
+    key = f"provider-rate:{kind}:{int(now.timestamp())}"
+    cache.add(key, 0, timeout=5)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        return None
+    return timedelta(seconds=1) if count > limit else None
+
+
+def _claim_bundle(delivery: Delivery, now: datetime) -> list[Delivery]:
+    """Other pages held for the same number go out inside this message."""
+    held = list(Delivery.objects.filter(
+        contact_method_id=delivery.contact_method_id, status=Status.PENDING, error=HELD,
+        page__incident__status=Incident.Status.TRIGGERED).exclude(pk=delivery.pk).select_related("page__incident")[:20])
+    won = [d for d in held if Delivery.objects.filter(pk=d.pk, status=Status.PENDING).update(status=Status.SENDING, claimed_at=now)]
+    return won
+
+
+def _release(bundled: list[Delivery]) -> None:
+    Delivery.objects.filter(pk__in=[d.pk for d in bundled], status=Status.SENDING).update(status=Status.PENDING)
+
+
+def delivery_status_update(*, provider_id: str, status: str, answered_by: str = "") -> int:
+    """A provider's status callback. Failed, undelivered, unanswered and voicemail-answered calls
+    count as not delivered: the person's next rule is brought forward."""
+    failed = status in ("failed", "undelivered", "no-answer", "busy", "canceled") or answered_by.startswith("machine")
+    deliveries = list(Delivery.objects.filter(provider_id=provider_id).select_related("page__incident", "page__user"))
+    now = timezone.now()
+    for d in deliveries:
+        if failed and d.status in (Status.SENT, Status.DELIVERED, Status.BUNDLED):
+            reason = "answered by voicemail" if answered_by.startswith("machine") else status
+            _set(d, provider_status=status[:20])
+            _fail(d, f"not delivered: {reason}", now)
+        elif status == "delivered" or status == "completed":
+            Delivery.objects.filter(pk=d.pk, status=Status.SENT).update(status=Status.DELIVERED, provider_status=status)
+        else:
+            Delivery.objects.filter(pk=d.pk).update(provider_status=status[:20])
+    return len(deliveries)
