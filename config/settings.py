@@ -174,6 +174,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "control_folder": str(VAR_DIR / "celery" / "control"),
     }
+    # The web server and management commands enqueue too, not only `serve`: the folders must exist.
+    for _folder in (_queue_dir, _processed_dir, VAR_DIR / "celery" / "control"):
+        _folder.mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -211,7 +214,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        # Several models have a `kind`; without these the names get hash suffixes (and a warning).
+        "ContactMethodKindEnum": "oncall.models.ContactMethod.Kind",
+        "RestrictionKindEnum": "oncall.models.Restriction.Kind",
+        "StepTargetKindEnum": "oncall.models.StepTarget.Kind",
+        "KindEnum": "incidents.models.Integration.Kind",  # the name it had before the others came
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------------

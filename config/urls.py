@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from incidents import webhooks
+from notifications.views import ack_link
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -16,5 +17,7 @@ urlpatterns = [
     re_path(r"^v2/enqueue/?$", webhooks.pagerduty_enqueue, name="pagerduty-enqueue"),
     re_path(r"^v2/change/enqueue/?$", webhooks.pagerduty_change, name="pagerduty-change"),
     path("oncall/", include("oncall.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("a/<str:token>", ack_link, name="ack-link"),
     path("", include("incidents.urls")),
 ]

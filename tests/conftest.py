@@ -84,3 +84,11 @@ def sent_tasks(monkeypatch):
 
     monkeypatch.setattr(app, "send_task", record)
     return sent
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Rate limits count in the cache; one test's requests must not spend another's budget.
+    from django.core.cache import cache
+
+    cache.clear()

@@ -3,10 +3,13 @@ otherwise its messages go to the console channel (the web UI's outbox and the lo
 from .base import Channel, DeliveryError
 from .console import Console
 from .email import Email
+from .slack import Slack
+from .twilio_sms import TwilioSms
+from .twilio_voice import TwilioVoice
 
 __all__ = ["Channel", "DeliveryError", "channel_for"]
 
-_CHANNELS: dict[str, type[Channel]] = {"email": Email}
+_CHANNELS: dict[str, type[Channel]] = {"email": Email, "sms": TwilioSms, "voice": TwilioVoice, "slack": Slack}
 
 
 def channel_for(kind: str) -> Channel:

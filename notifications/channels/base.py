@@ -4,11 +4,12 @@ from django.contrib.auth.models import User
 
 
 class DeliveryError(Exception):
-    """A send failed. `permanent` means retrying can never help (invalid number, unknown user)."""
+    """A send failed. `permanent` means retrying can never help (invalid number, unknown user).
+    `retry_after` is the provider's own wait, in seconds, when it said how long to back off."""
 
-    def __init__(self, message: str, *, permanent: bool = False):
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: int | None = None):
         super().__init__(message)
-        self.message, self.permanent = message, permanent
+        self.message, self.permanent, self.retry_after = message, permanent, retry_after
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,11 @@ class Message:
     subject: str
     text: str
     html: str = ""
+    incident_id: int | None = None  # set for pages: Slack adds Acknowledge/Resolve buttons
+    incident_number: int | None = None
+    ack_url: str = ""  # the one-tap acknowledge page (/a/<token>)
+    status_callback_url: str = ""  # where Twilio reports delivery and call outcomes
+    voice_url: str = ""  # TwiML for a call; without it the call just reads `text` out
 
 
 class Channel:

@@ -10,7 +10,10 @@ class Console(Channel):
     name = "console"
 
     def send(self, message: Message) -> str:
+        body = message.text
+        if message.ack_url and message.ack_url not in body:
+            body += f"\n{message.ack_url}"
         row = OutboxMessage.objects.create(
-            user=message.user, kind=message.kind, to=message.to, subject=message.subject, body=message.text)
+            user=message.user, kind=message.kind, to=message.to, subject=message.subject, body=body)
         log.info("console %s to %s: %s", message.kind, message.to, message.subject or message.text.splitlines()[0])
         return f"console-{row.pk}"

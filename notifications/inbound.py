@@ -1,0 +1,117 @@
+"""Acting on an incident from a phone: SMS replies, keypresses, Slack buttons and ack links all
+end here, so each channel gets the same rules: only someone who was paged for the incident, or a
+responder of its team, may act, and the answer says what happened in words."""
+import re
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+
+from incidents.models import Incident
+from incidents.selectors import user_can_respond
+from incidents.services import AlreadyHandled, IncidentError, incident_acknowledge, incident_resolve
+from oncall.models import ContactMethod
+
+from .escalation import escalate_now
+from .models import Delivery, Page
+
+ACTIONS = {"ack": "acknowledge", "a": "acknowledge", "acknowledge": "acknowledge", "ok": "acknowledge",
+           "resolve": "resolve", "res": "resolve", "r": "resolve", "resolved": "resolve"}
+_REPLY = re.compile(r"^\s*(?:(?P<n1>\d+)\s*(?P<a1>[a-z]+)|(?P<a2>[a-z]+)\s*#?\s*(?P<n2>\d+)?)\s*[.!]?\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    text: str
+    incident: Incident | None = None
+
+
+def parse_reply(body: str) -> tuple[str, int | None] | None:
+    """'ack', 'A', 'ack 42', '42a', 'r 42', 'Resolve #42' → (action, number or None)."""
+    match = _REPLY.match(body or "")
+    if not match:
+        return None
+    word = (match["a1"] or match["a2"]).lower()
+    number = match["n1"] or match["n2"]
+    action = ACTIONS.get(word)
+    return (action, int(number) if number else None) if action else None
+
+
+def may_act(*, user: User, incident: Incident) -> bool:
+    return Page.objects.filter(incident=incident, user=user).exists() or user_can_respond(user=user, team_id=incident.team_id)
+
+
+def act(*, user: User, incident: Incident, action: str, via: str) -> Outcome:
+    if not may_act(user=user, incident=incident):
+        return Outcome(False, f"Sorry, you were not paged for incident #{incident.number} and are not a responder "
+                              "of its team, so nothing was changed.", incident)
+    try:
+        if action == "acknowledge":
+            incident = incident_acknowledge(incident=incident, by=user, via=via)
+            return Outcome(True, f"Acknowledged #{incident.number}: {incident.title[:60]}. Paging has stopped.", incident)
+        if action == "resolve":
+            incident = incident_resolve(incident=incident, by=user, via=via)
+            return Outcome(True, f"Resolved #{incident.number}: {incident.title[:60]}.", incident)
+        if action == "escalate":
+            moved = escalate_now(incident=incident, by=user, via=via)
+            return Outcome(moved, f"Escalating #{incident.number} to the next step now." if moved
+                           else f"#{incident.number} is not escalating any more.", incident)
+    except AlreadyHandled as e:
+        return Outcome(True, e.message, incident)
+    except IncidentError as e:
+        return Outcome(False, e.message, incident)
+    return Outcome(False, f"Unknown action {action!r}.", incident)
+
+
+def sms_reply(*, from_number: str, body: str) -> Outcome:
+    """An SMS answer to a page. A bare 'ack' means the latest page sent to that number."""
+    parsed = parse_reply(body)
+    if parsed is None:
+        return Outcome(False, "Vigil did not understand that. Reply 'ack' or 'resolve', optionally with the incident "
+                              "number: 'ack 42', '42a', 'r 42'.")
+    action, number = parsed
+    senders = list(User.objects.filter(contact_methods__kind__in=["sms", "voice"], contact_methods__value=from_number,
+                                       is_active=True).distinct())
+    if not senders:
+        return Outcome(False, "This number is not a verified Vigil contact method, so nothing was changed.")
+    pages = Delivery.objects.filter(contact_method__value=from_number, contact_method__kind="sms",
+                                    page__user__in=senders).exclude(sent_at=None).select_related("page__incident", "page__user")
+    if number is not None:
+        pages = pages.filter(page__incident__number=number)
+    latest = pages.order_by("-sent_at").first()
+    if latest is None:
+        which = f"incident #{number}" if number is not None else "any incident"
+        return Outcome(False, f"No page for {which} was sent to this number, so nothing was changed.")
+    return act(user=latest.page.user, incident=latest.page.incident, action=action, via="sms")
+
+
+def keypress(*, delivery: Delivery, digits: str) -> Outcome:
+    action = {"1": "acknowledge", "2": "resolve", "3": "escalate"}.get((digits or "").strip()[:1])
+    if action is None:
+        return Outcome(False, "Sorry, that key does nothing.")
+    return act(user=delivery.page.user, incident=delivery.page.incident, action=action, via="voice")
+
+
+def slack_action(*, slack_user_id: str, value: str) -> Outcome:
+    action, _, incident_id = (value or "").partition(":")
+    action = {"ack": "acknowledge", "resolve": "resolve"}.get(action)
+    incident = Incident.objects.filter(pk=int(incident_id)).first() if incident_id.isdigit() else None
+    if action is None or incident is None:
+        return Outcome(False, "That button no longer works.")
+    method = ContactMethod.objects.filter(kind="slack", value=slack_user_id, verified_at__isnull=False).select_related("user").first()
+    if method is None:
+        return Outcome(False, "Your Slack account is not linked to a Vigil person (add it as a Slack contact "
+                              "method in your Vigil profile), so nothing was changed.", incident)
+    return act(user=method.user, incident=incident, action=action, via="slack")
+
+
+def slack_command(*, slack_user_id: str, action: str, number: int) -> Outcome:
+    method = ContactMethod.objects.filter(kind="slack", value=slack_user_id, verified_at__isnull=False).select_related("user").first()
+    if method is None:
+        return Outcome(False, "Your Slack account is not linked to a Vigil person, so nothing was changed.")
+    incidents = Incident.objects.filter(number=number, team__memberships__user=method.user).distinct()
+    paged = Incident.objects.filter(number=number, pages__user=method.user).distinct()
+    incident = incidents.first() or paged.first()
+    if incident is None:
+        return Outcome(False, f"No incident #{number} that you can act on.")
+    return act(user=method.user, incident=incident, action=action, via="slack")

@@ -1,0 +1,48 @@
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from incidents.models import Incident
+
+from . import inbound
+from .links import read_ack_token
+from .models import OutboxMessage
+
+LINK_ACTIONS = {"acknowledge": "Acknowledge", "resolve": "Resolve"}
+
+
+@require_http_methods(["GET", "POST"])
+def ack_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The one-tap page from an SMS or email: no login, bound to one person and one incident.
+    GET only shows; POST acts."""
+    found = read_ack_token(token)
+    incident = Incident.objects.select_related("service", "acknowledged_by").filter(pk=found[0]).first() if found else None
+    if incident is None:
+        return render(request, "notifications/ack_invalid.html", status=404)
+    person = User.objects.filter(pk=found[1], is_active=True).first()
+    outcome = None
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action not in LINK_ACTIONS or person is None:
+            return render(request, "notifications/ack_invalid.html", status=400)
+        outcome = inbound.act(user=person, incident=incident, action=action, via="link")
+        incident.refresh_from_db()
+    allowed = person is not None and inbound.may_act(user=person, incident=incident)
+    status = 403 if outcome is not None and not outcome.ok and not allowed else 200
+    return render(request, "notifications/ack.html", {
+        "incident": incident, "person": person, "outcome": outcome, "allowed": allowed, "actions": LINK_ACTIONS,
+    }, status=status)
+
+
+@login_required
+def outbox(request: HttpRequest) -> HttpResponse:
+    """What the console channel sent: the stand-in for SMS, calls, Slack and email when no
+    provider is configured (`make run`)."""
+    messages = OutboxMessage.objects.select_related("user")
+    if not request.user.is_superuser:
+        messages = messages.filter(user=request.user)
+    page = Paginator(messages, 50).get_page(request.GET.get("page"))
+    return render(request, "notifications/outbox.html", {"page": page})

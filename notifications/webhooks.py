@@ -1,0 +1,105 @@
+"""Twilio and Slack call these. Verify first (403 and no change otherwise), then parse, then
+call a service. Twilio gets TwiML back; Slack gets JSON."""
+import json
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.twiml.messaging_response import MessagingResponse
+
+from . import inbound
+from .channels.twilio_voice import gather_twiml, reply_twiml
+from .delivery import delivery_status_update
+from .models import Delivery
+from .security import slack_request_valid, twilio_signature_valid
+
+
+def _twiml(xml: str) -> HttpResponse:
+    return HttpResponse(xml, content_type="text/xml; charset=utf-8")
+
+
+def _forbidden(what: str) -> HttpResponse:
+    response = HttpResponse(f"{what} signature is missing or invalid.", status=403, content_type="text/plain")
+    response._has_been_logged = True
+    return response
+
+
+@csrf_exempt
+@require_POST
+def twilio_sms(request: HttpRequest) -> HttpResponse:
+    if not twilio_signature_valid(request):
+        return _forbidden("X-Twilio-Signature")
+    outcome = inbound.sms_reply(from_number=request.POST.get("From", ""), body=request.POST.get("Body", ""))
+    reply = MessagingResponse()
+    reply.message(outcome.text)
+    return _twiml(str(reply))
+
+
+@csrf_exempt
+@require_POST
+def twilio_voice(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    """The TwiML a page call plays: read the incident out, then gather a key."""
+    if not twilio_signature_valid(request):
+        return _forbidden("X-Twilio-Signature")
+    delivery = get_object_or_404(Delivery.objects.select_related("page__incident__service"), pk=delivery_id)
+    if request.POST.get("AnsweredBy", "").startswith("machine"):
+        # A voicemail heard nothing useful: count the call as not delivered, try the next rule.
+        delivery_status_update(provider_id=delivery.provider_id, status="no-answer", answered_by=request.POST["AnsweredBy"])
+        return _twiml(reply_twiml("This is Vigil. An incident needs you; please check your pages."))
+    incident = delivery.page.incident
+    text = render_to_string("notifications/page_voice.txt", {"incident": incident, "service": incident.service}).strip()
+    # Twilio signs the URL it calls, so the action must be the public address.
+    return _twiml(gather_twiml(text=text, action_url=f"{settings.PUBLIC_URL}{request.path}keypress/"))
+
+
+@csrf_exempt
+@require_POST
+def twilio_keypress(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    if not twilio_signature_valid(request):
+        return _forbidden("X-Twilio-Signature")
+    delivery = get_object_or_404(Delivery.objects.select_related("page__incident", "page__user"), pk=delivery_id)
+    outcome = inbound.keypress(delivery=delivery, digits=request.POST.get("Digits", ""))
+    return _twiml(reply_twiml(outcome.text))
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request: HttpRequest) -> HttpResponse:
+    if not twilio_signature_valid(request):
+        return _forbidden("X-Twilio-Signature")
+    sid = request.POST.get("MessageSid") or request.POST.get("CallSid") or ""
+    status = request.POST.get("MessageStatus") or request.POST.get("CallStatus") or ""
+    delivery_status_update(provider_id=sid, status=status.lower(), answered_by=request.POST.get("AnsweredBy", ""))
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+def slack_interactions(request: HttpRequest) -> HttpResponse:
+    if not slack_request_valid(request):
+        return _forbidden("Slack request")
+    try:
+        payload = json.loads(request.POST.get("payload", ""))
+        action = payload["actions"][0]
+        user_id = payload["user"]["id"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return JsonResponse({"text": "Vigil could not read that interaction."}, status=400)
+    outcome = inbound.slack_action(slack_user_id=str(user_id), value=str(action.get("value", "")))
+    return JsonResponse({"response_type": "ephemeral", "replace_original": False, "text": outcome.text})
+
+
+@csrf_exempt
+@require_POST
+def slack_commands(request: HttpRequest) -> HttpResponse:
+    """`/vigil ack 42`, `/vigil resolve 42`."""
+    if not slack_request_valid(request):
+        return _forbidden("Slack request")
+    parsed = inbound.parse_reply(request.POST.get("text", ""))
+    if parsed is None or parsed[1] is None:
+        return JsonResponse({"response_type": "ephemeral", "text": "Usage: /vigil ack 42 or /vigil resolve 42"})
+    action, number = parsed
+    outcome = inbound.slack_command(slack_user_id=request.POST.get("user_id", ""), action=action, number=number)
+    return JsonResponse({"response_type": "ephemeral", "text": outcome.text})
