@@ -18,10 +18,17 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from datetime import date, time
+
+from django.utils import timezone
+
 from incidents.models import Integration, Service
 from incidents.selectors import integration_urls
 from incidents.services import integration_create, integration_rotate_token, service_create
-from oncall.models import ApiToken, Membership, Team, hash_secret
+from oncall import policies
+from oncall.contacts import notification_rules_default
+from oncall.models import ApiToken, ContactMethod, EscalationPolicy, Layer, Membership, Schedule, Team, hash_secret
+from oncall.schedules import layer_participants_set
 from oncall.services import api_token_create, membership_set, team_create
 
 CREDENTIALS_FILE = "demo_credentials.json"
@@ -43,6 +50,15 @@ INTEGRATIONS = {
     Integration.Kind.HEARTBEAT: ("Nightly backup heartbeat", {"interval_seconds": 300, "grace_seconds": 60}),
 }
 API_TOKEN_NAME = "Demo token (seed_demo)"
+# username -> contact methods (kind, value). Without providers they land in the outbox page.
+CONTACTS = {
+    "alice": [("sms", "+14155550101"), ("voice", "+14155550101")],
+    "bob": [("sms", "+14155550102"), ("email", "bob@example.com")],
+    "carol": [("email", "carol@example.com")],
+    DEMO_USERNAME: [("email", "demo@example.com")],
+}
+SCHEDULE = {"name": "Platform primary", "time_zone": "America/New_York"}
+POLICY = {"name": "Checkout API escalation", "repeat_count": 1}
 
 
 class Credentials:
@@ -151,6 +167,40 @@ def seed_integrations(*, service: Service, credentials: Credentials) -> dict[str
     return urls
 
 
+def seed_contacts(*, people: list[User]) -> None:
+    """Verified contact methods and the default notification rules for each."""
+    for user in people:
+        for kind, value in CONTACTS.get(user.get_username(), []):
+            method, created = ContactMethod.objects.get_or_create(
+                user=user, kind=kind, value=value, defaults={"verified_at": timezone.now(), "label": "demo"})
+            if created:
+                notification_rules_default(user=user, contact_method=method)
+
+
+def seed_schedule(*, team: Team, rotation: list[User]) -> Schedule:
+    """A weekly rotation handing off on Mondays at 09:00 New York time."""
+    schedule, created = Schedule.objects.get_or_create(team=team, name=SCHEDULE["name"],
+                                                       defaults={"time_zone": SCHEDULE["time_zone"]})
+    if created:
+        layer = Layer.objects.create(schedule=schedule, name="Weekly", turn_unit="weeks", turn_length=1,
+                                     handoff_time=time(9), start_date=date(2026, 1, 5))
+        layer_participants_set(layer=layer, users=rotation)
+    return schedule
+
+
+def seed_policy(*, team: Team, schedule: Schedule, service: Service, manager: User) -> EscalationPolicy:
+    """Whoever is on call first; five minutes later the manager; then everyone, once more."""
+    policy = EscalationPolicy.objects.filter(team=team, name=POLICY["name"]).first() or policies.policy_create(
+        team=team, **POLICY, steps=[
+            {"delay_minutes": 5, "targets": [{"kind": "schedule", "id": schedule.pk}]},
+            {"delay_minutes": 10, "targets": [{"kind": "user", "id": manager.pk}]},
+            {"delay_minutes": 15, "targets": [{"kind": "team", "id": team.pk}]},
+        ])
+    if service.escalation_policy_id is None:
+        Service.objects.filter(pk=service.pk).update(escalation_policy=policy)
+    return policy
+
+
 def seed_api_token(*, user: User, credentials: Credentials) -> str:
     raw = credentials.get("api_token")
     if raw and ApiToken.objects.filter(user=user, key_hash=hash_secret(raw), revoked_at__isnull=True).exists():
@@ -166,8 +216,11 @@ def seed() -> dict:
     with transaction.atomic():
         team = seed_team()
         demo, password = seed_demo_user(team=team, credentials=credentials)
-        seed_responders(team=team)
+        responders = seed_responders(team=team)
         service = seed_service(team=team)
+        seed_contacts(people=[*responders, demo])
+        schedule = seed_schedule(team=team, rotation=responders)
+        seed_policy(team=team, schedule=schedule, service=service, manager=demo)
         integrations = seed_integrations(service=service, credentials=credentials)
         api_token = seed_api_token(user=demo, credentials=credentials)
         # Written before the commit: if writing fails, the new hashes roll back with it.
@@ -219,6 +272,8 @@ class Command(BaseCommand):
             "  Try an alert:",
             f"    curl -X POST -H 'Content-Type: application/json' -d '{{\"title\": \"Checkout errors above 5%\"}}' "
             f"{integrations[Integration.Kind.GENERIC]}",
+            "  Whoever is on call is paged; with no SMS, Slack or mail provider configured the pages",
+            f"  appear in the outbox, with working acknowledge links: {base}/notifications/outbox/",
             "  The heartbeat expects a beat every 5 minutes; without one it opens an incident:",
             f"    curl -X POST {integrations[Integration.Kind.HEARTBEAT]}",
             "",
