@@ -14,6 +14,8 @@ class Service(models.Model):
     escalation_policy = models.ForeignKey(
         EscalationPolicy, null=True, blank=True, on_delete=models.PROTECT, related_name="services"
     )
+    # A Slack channel id (C…) where each incident gets a message kept up to date.
+    slack_channel = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

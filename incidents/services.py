@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from oncall.models import Team, hash_secret, new_secret
+from oncall.models import EscalationPolicy, Team, hash_secret, new_secret
 
 from .models import Incident, Integration, Service, Severity, TimelineEvent, Urgency
 
@@ -86,6 +86,7 @@ def incident_trigger(
             text=f"Triggered: {incident.title}", data={"dedup_key": dedup_key, "source": latest["source"]},
         )
         _kick_engine(incident.pk)
+        _announce(incident.pk)
     return incident, True
 
 
@@ -93,6 +94,12 @@ def _kick_engine(incident_id: int) -> None:
     """Start paging once the incident is committed. By task name: incidents never imports
     notifications. If the message is lost, the engine's sweep finds next_escalation_at anyway."""
     transaction.on_commit(lambda: current_app.send_task("notifications.escalate", args=[incident_id]))
+
+
+def _announce(incident_id: int) -> None:
+    """Tell the notifications app, after commit, that the incident changed (Slack messages
+    about it are updated in place)."""
+    transaction.on_commit(lambda: current_app.send_task("notifications.incident_changed", args=[incident_id]))
 
 
 def _bump_open_incident(*, service: Service, dedup_key: str, at: datetime, latest: dict) -> Incident | None:
@@ -124,6 +131,7 @@ def _transition(
                 f"Incident #{current.number} is {current.status}; only a {allowed} incident can be {kind}."
             )
         timeline_add(incident=incident, kind=kind, text=text, actor=by, via=via, data=data, at=now)
+        _announce(incident.pk)
     incident.refresh_from_db()
     return incident
 
@@ -237,15 +245,24 @@ def integration_rotate_token(*, integration: Integration) -> str:
     return raw
 
 
-def service_create(*, team: Team, name: str, description: str = "", runbook_url: str = "") -> Service:
-    return Service.objects.create(team=team, name=name, description=description, runbook_url=runbook_url)
+def service_create(*, team: Team, name: str, description: str = "", runbook_url: str = "",
+                   escalation_policy: EscalationPolicy | None = None) -> Service:
+    return Service.objects.create(team=team, name=name, description=description, runbook_url=runbook_url,
+                                  escalation_policy=escalation_policy)
+
+
+_KEEP = object()
 
 
 def service_update(
     *, service: Service, name: str | None = None, description: str | None = None, runbook_url: str | None = None,
+    escalation_policy: EscalationPolicy | None | object = _KEEP,
 ) -> Service:
+    """Fields given as None are kept, except escalation_policy, which None clears."""
     changes = {k: v for k, v in {"name": name, "description": description, "runbook_url": runbook_url}.items()
                if v is not None}
+    if escalation_policy is not _KEEP:
+        changes["escalation_policy"] = escalation_policy
     for field, value in changes.items():
         setattr(service, field, value)
     if changes:

@@ -87,3 +87,15 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.contact_method_id} ({self.status})"
+
+
+class SlackPost(models.Model):
+    """The message about an incident in its service's Slack channel, updated as it changes."""
+
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="slack_posts")
+    channel = models.CharField(max_length=40)
+    ts = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["incident", "channel"], name="slack_post_unique_channel")]

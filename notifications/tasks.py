@@ -2,6 +2,7 @@ from celery import shared_task
 
 from .delivery import deliver as deliver_one
 from .escalation import escalate as escalate_one
+from .slack_sync import incident_slack_sync
 from .sweep import sweep as sweep_all
 from .verification import verification_send
 
@@ -25,3 +26,8 @@ def sweep() -> None:
              autoretry_for=(OSError,), retry_backoff=True)
 def send_verification(self, contact_method_id: int, code: str) -> None:
     verification_send(contact_method_id=contact_method_id, code=code)
+
+
+@shared_task(name="notifications.incident_changed", acks_late=True, ignore_result=True)
+def incident_changed(incident_id: int) -> None:
+    incident_slack_sync(incident_id=incident_id)
