@@ -21,7 +21,10 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from incidents.models import TimelineEvent
 from incidents.selectors import user_role_in
 from incidents.services import AlreadyHandled, IncidentError
+from oncall.contacts import ContactError
 from oncall.models import ApiToken, Membership, Team
+from oncall.policies import PolicyError
+from oncall.schedules import ScheduleError
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +60,10 @@ def _as_api_exception(exc):
     if isinstance(exc, AlreadyHandled):
         return Conflict(exc.message)
     if isinstance(exc, IncidentError):
+        return BadRequest(exc.message)
+    if isinstance(exc, (ContactError, ScheduleError, PolicyError)):
+        # Invalid input as the service sees it; views turn the few that are conflicts (a delete a
+        # policy still needs) or rate limits (verification codes) into 409 and 429 themselves.
         return BadRequest(exc.message)
     if isinstance(exc, ObjectDoesNotExist):
         # The object was deleted by someone else between the lookup and the change.
@@ -111,6 +118,7 @@ _ERROR_DESCRIPTIONS = {
     404: "No such object, or it belongs to a team you are not a member of.",
     409: "Conflicts with the current state, e.g. someone else acknowledged first.",
     415: "The body is not `application/json`.",
+    429: "Too many requests of this kind; `Retry-After` says how many seconds to wait.",
 }
 
 

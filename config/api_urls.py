@@ -7,6 +7,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from incidents.apis import IncidentViewSet, IntegrationViewSet, ServiceViewSet
+from oncall.api_people import (
+    CalendarFeedViewSet,
+    ContactMethodViewSet,
+    MyFeedView,
+    NotificationRuleViewSet,
+    ProfileView,
+    ReadinessView,
+    TeamReadinessView,
+)
+from oncall.api_policies import EscalationPolicyViewSet
+from oncall.api_schedules import LayerViewSet, OncallView, OverrideViewSet, ScheduleViewSet
 from oncall.apis import ApiTokenViewSet, MembershipViewSet, MeView, TeamViewSet
 
 from .api import not_found
@@ -18,6 +29,13 @@ router.register("integrations", IntegrationViewSet, basename="api-integration")
 router.register("teams", TeamViewSet, basename="api-team")
 router.register("memberships", MembershipViewSet, basename="api-membership")
 router.register("tokens", ApiTokenViewSet, basename="api-token")
+router.register("contact-methods", ContactMethodViewSet, basename="api-contact-method")
+router.register("notification-rules", NotificationRuleViewSet, basename="api-notification-rule")
+router.register("schedules", ScheduleViewSet, basename="api-schedule")
+router.register("layers", LayerViewSet, basename="api-layer")
+router.register("overrides", OverrideViewSet, basename="api-override")
+router.register("escalation-policies", EscalationPolicyViewSet, basename="api-escalation-policy")
+router.register("feeds", CalendarFeedViewSet, basename="api-feed")
 
 
 class SwaggerView(SpectacularSwaggerView):
@@ -34,6 +52,11 @@ class SwaggerView(SpectacularSwaggerView):
 
 urlpatterns = [
     path("v1/me/", MeView.as_view(), name="api-me"),
+    path("v1/me/oncall-readiness/", ReadinessView.as_view(), name="api-me-readiness"),
+    path("v1/me/feed/", MyFeedView.as_view(), name="api-me-feed"),
+    path("v1/profile/", ProfileView.as_view(), name="api-profile"),
+    path("v1/oncall/", OncallView.as_view(), name="api-oncall"),
+    path("v1/teams/<int:id>/readiness/", TeamReadinessView.as_view(), name="api-team-readiness"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import MAX_ID, JsonObjectField, StrictModelSerializer, StrictSerializer
+from oncall.models import EscalationPolicy
 
 from .models import Incident, Integration, Service, Severity, TimelineEvent, Urgency
 from .selectors import incident_timeline, services_visible_to, teams_visible_to
@@ -132,22 +133,34 @@ class IncidentFilterSerializer(serializers.Serializer):
 
 class ServiceSerializer(StrictModelSerializer):
     team_name = serializers.CharField(source="team.name", read_only=True)
+    escalation_policy = serializers.PrimaryKeyRelatedField(
+        queryset=EscalationPolicy.objects.none(), allow_null=True, required=False,
+        help_text="Who is paged for its incidents: a policy of the service's team (id); null for nobody.",
+    )
 
     class Meta:
         model = Service
-        fields = ["id", "team", "team_name", "name", "description", "runbook_url", "created_at"]
+        fields = ["id", "team", "team_name", "name", "description", "runbook_url", "escalation_policy", "created_at"]
         read_only_fields = ["id", "created_at"]
 
     def __init__(self, *args, user: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if user is not None:
             self.fields["team"].queryset = teams_visible_to(user)
+            self.fields["escalation_policy"].queryset = EscalationPolicy.objects.filter(team__in=teams_visible_to(user))
 
     def validate_team(self, team):
         if self.instance is not None and team.pk != self.instance.team_id:
             # Its incidents stay numbered in, and visible to, the team that handled them.
             raise serializers.ValidationError("A service cannot move to another team.")
         return team
+
+    def validate(self, attrs):
+        policy = attrs.get("escalation_policy")
+        team = attrs.get("team") or getattr(self.instance, "team", None)
+        if policy is not None and team is not None and policy.team_id != team.pk:
+            raise serializers.ValidationError({"escalation_policy": f"Policy '{policy}' belongs to another team."})
+        return attrs
 
 
 class IntegrationSerializer(serializers.ModelSerializer):

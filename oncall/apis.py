@@ -5,10 +5,19 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ApiViewSet, JsonParser, VigilAutoSchema, error_responses, int_query_param, require_role
+from config.api import (
+    ApiViewSet,
+    Conflict,
+    JsonParser,
+    VigilAutoSchema,
+    error_responses,
+    int_query_param,
+    require_role,
+)
 from incidents.selectors import api_tokens_of, memberships_visible_to, teams_visible_to
 
 from .models import Membership
+from .policies import PolicyError, member_remove_check
 from .serializers import (
     ApiTokenCreateSerializer,
     ApiTokenSecretSerializer,
@@ -95,7 +104,8 @@ TEAM_FILTER = OpenApiParameter("team", OpenApiTypes.INT, description="Only this 
     ),
     destroy=extend_schema(
         summary="Remove a member (managers), or leave a team yourself",
-        responses={204: None, **error_responses(400, 401, 403, 404)},
+        description="Refused (409) while an escalation policy or a schedule rotation of the team names them.",
+        responses={204: None, **error_responses(400, 401, 403, 404, 409)},
     ),
 )
 @extend_schema(tags=["memberships"])
@@ -133,6 +143,10 @@ class MembershipViewSet(ApiViewSet):
         membership = self.get_object()
         if membership.user_id != request.user.pk:
             require_role(user=request.user, team=membership.team, role=MANAGER, to="remove members")
+        try:
+            member_remove_check(team=membership.team, user=membership.user)
+        except PolicyError as e:
+            raise Conflict(e.message) from None
         membership_remove(membership=membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

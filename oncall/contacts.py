@@ -6,6 +6,8 @@ Vigil cannot be used to flood someone's phone.
 """
 import hmac
 import secrets
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 
 import phonenumbers
@@ -14,6 +16,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import ContactMethod, NotificationRule, Profile, VerificationCode, hash_secret
@@ -190,7 +193,7 @@ def profile_time_zone_set(*, user: User, time_zone: str) -> Profile:
 
     try:
         ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a directory: OSError
         raise ContactError(f"Unknown time zone {time_zone!r}; use an IANA name like Europe/Berlin.") from None
     profile, _ = Profile.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
     return profile
@@ -200,3 +203,104 @@ def user_has_usable_rule(*, user: User, urgency: str = "high") -> bool:
     return NotificationRule.objects.filter(
         user=user, urgency=urgency, contact_method__verified_at__isnull=False, contact_method__disabled_at__isnull=True
     ).exists()
+
+
+# --- Reads and writes behind /api/v1/contact-methods/, notification-rules/, profile/ ---------
+
+def contact_methods_visible_to(user: User) -> QuerySet[ContactMethod]:
+    """A person's own contact methods; a superuser's reach everyone's (to vouch for them)."""
+    qs = ContactMethod.objects.select_related("user")
+    if not user.is_authenticated:
+        return qs.none()
+    return qs if user.is_superuser else qs.filter(user=user)
+
+
+def notification_rules_visible_to(user: User) -> QuerySet[NotificationRule]:
+    qs = NotificationRule.objects.select_related("user", "contact_method")
+    if not user.is_authenticated:
+        return qs.none()
+    return qs if user.is_superuser else qs.filter(user=user)
+
+
+def contact_method_delete(*, contact_method: ContactMethod) -> None:
+    """The rules that use the method go with it."""
+    contact_method.delete()
+
+
+def verification_retry_after(*, contact_method: ContactMethod) -> int:
+    """Seconds until another code may be sent (0: now)."""
+    now = timezone.now()
+    recent = list(contact_method.verification_codes.filter(created_at__gt=now - timedelta(hours=1))
+                  .order_by("-created_at").values_list("created_at", flat=True)[:CODES_PER_HOUR])
+    if len(recent) < CODES_PER_HOUR:
+        return 0
+    return max(1, int((recent[-1] + timedelta(hours=1) - now).total_seconds()) + 1)
+
+
+def notification_rule_update(*, rule: NotificationRule, urgency: str | None = None,
+                             contact_method: ContactMethod | None = None,
+                             delay_minutes: int | None = None) -> NotificationRule:
+    urgency = rule.urgency if urgency is None else urgency
+    contact_method = rule.contact_method if contact_method is None else contact_method
+    delay_minutes = rule.delay_minutes if delay_minutes is None else delay_minutes
+    if contact_method.user_id != rule.user_id:
+        raise ContactError("A rule can only use the person's own contact methods.")
+    if urgency not in NotificationRule.Urgency.values:
+        raise ContactError(f"Unknown urgency {urgency!r}; use high or low.")
+    if not 0 <= delay_minutes <= 1440:
+        raise ContactError("delay_minutes must be between 0 and 1440.")
+    rule.urgency, rule.contact_method, rule.delay_minutes = urgency, contact_method, delay_minutes
+    try:
+        with transaction.atomic():
+            rule.save(update_fields=["urgency", "contact_method", "delay_minutes"])
+    except IntegrityError:
+        raise ContactError("That rule exists already.") from None
+    return rule
+
+
+def notification_rule_delete(*, rule: NotificationRule) -> None:
+    rule.delete()
+
+
+def profile_of(*, user: User) -> Profile:
+    """The person's profile; an unsaved default (UTC) until they choose a zone."""
+    return Profile.objects.filter(user=user).first() or Profile(user=user)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    has_usable_rule: bool
+    problems: list[str]
+
+
+def users_readiness(*, user_ids: list[int]) -> dict[int, Readiness]:
+    """Whether each person can be paged for a high-urgency incident, and what stands in the way.
+
+    Two queries however many people. Problems name methods by kind, id and label, never by
+    address, so that teammates can be shown them.
+    """
+    methods: dict[int, list[ContactMethod]] = defaultdict(list)
+    for method in ContactMethod.objects.filter(user_id__in=user_ids).order_by("kind", "id"):
+        methods[method.user_id].append(method)
+    high_rules: dict[int, list[int]] = defaultdict(list)
+    for user_id, method_id in NotificationRule.objects.filter(
+            user_id__in=user_ids, urgency=NotificationRule.Urgency.HIGH).values_list("user_id", "contact_method_id"):
+        high_rules[user_id].append(method_id)
+    return {user_id: _readiness(methods[user_id], high_rules[user_id]) for user_id in user_ids}
+
+
+def _readiness(methods: list[ContactMethod], high_rule_methods: list[int]) -> Readiness:
+    by_id = {m.pk: m for m in methods}
+    usable = any(by_id[pk].usable for pk in high_rule_methods if pk in by_id)
+    problems = [] if methods else ["No contact method: add a phone number, email address or Slack member id."]
+    for m in methods:
+        name = f"{m.get_kind_display()} contact method {m.pk}" + (f" ({m.label})" if m.label else "")
+        if m.disabled_at is not None:
+            problems.append(f"{name} is disabled: {m.disabled_reason or 'a provider refused it'}.")
+        elif m.verified_at is None:
+            problems.append(f"{name} is not verified.")
+    if not high_rule_methods:
+        problems.append("No high-urgency notification rule.")
+    elif not usable:
+        problems.append("No high-urgency notification rule uses a verified, working contact method.")
+    return Readiness(has_usable_rule=usable, problems=problems)

@@ -1,10 +1,19 @@
 import hashlib
 import secrets
+from zoneinfo import available_timezones
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+
+
+def validate_time_zone(value: str) -> None:
+    # Checked against the list, not by loading: ZoneInfo("America") is a directory and raises
+    # an OSError deep in a page render instead of a form error here.
+    if value not in available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone name (like Europe/Berlin).")
 
 
 class Team(models.Model):
@@ -81,7 +90,7 @@ class ApiToken(models.Model):
 
 class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oncall_profile")
-    time_zone = models.CharField(max_length=64, default="UTC")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
 
     def __str__(self) -> str:
         return f"{self.user} ({self.time_zone})"
@@ -160,7 +169,7 @@ class Schedule(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="schedules")
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
-    time_zone = models.CharField(max_length=64, default="UTC")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

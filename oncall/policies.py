@@ -111,3 +111,33 @@ def policy_delete(*, policy: EscalationPolicy) -> None:
         raise PolicyError(f"Policy '{policy.name}' escalates service {', '.join(services)}; choose another policy "
                           "for it first.")
     policy.delete()
+
+
+# --- Reads and writes behind /api/v1/escalation-policies/ --------------------------------------
+
+def policies_visible_to(user: User):
+    """Policies of the person's teams (all for a superuser), with their steps and targets."""
+    qs = EscalationPolicy.objects.select_related("team").prefetch_related(
+        "steps__targets__user", "steps__targets__schedule", "steps__targets__team")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    return qs.filter(team_id__in=Membership.objects.filter(user=user).values("team_id"))
+
+
+def policy_update(*, policy: EscalationPolicy, name: str | None = None, description: str | None = None,
+                  repeat_count: int | None = None, steps: list[dict] | None = None) -> EscalationPolicy:
+    """Change a policy; `steps`, when given, replaces them all (nothing changes if one is invalid)."""
+    if repeat_count is not None and not 0 <= repeat_count <= 20:
+        raise PolicyError("repeat_count must be between 0 and 20.")
+    changes = {k: v for k, v in {"name": name, "description": description, "repeat_count": repeat_count}.items()
+               if v is not None}
+    with transaction.atomic():
+        for field, value in changes.items():
+            setattr(policy, field, value)
+        if changes:
+            policy.save(update_fields=list(changes))
+        if steps is not None:
+            policy_steps_set(policy=policy, steps=steps)
+    return policy

@@ -3,17 +3,29 @@
 Reading a schedule costs a fixed number of queries however many schedules are asked about:
 `schedules_oncall_at` answers for a thousand schedules with five queries.
 """
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from . import rotation
-from .models import CalendarFeed, Layer, LayerParticipant, Override, Restriction, Schedule, hash_secret, new_secret
+from .models import (
+    CalendarFeed,
+    Layer,
+    LayerParticipant,
+    Membership,
+    Override,
+    Restriction,
+    Schedule,
+    hash_secret,
+    new_secret,
+)
 
 MAX_SHIFTS_RANGE = timedelta(days=366)
 
@@ -37,53 +49,59 @@ class ScheduleMaths:
 def zone_or_error(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a directory: OSError
         raise ScheduleError(f"Unknown time zone {name!r}; use an IANA name like America/New_York.") from None
 
 
-def _restriction(r: Restriction) -> rotation.Restriction:
-    if r.kind == Restriction.Kind.WEEKLY:
-        return rotation.Restriction.weekly(r.start_weekday or 0, r.start_time, r.end_weekday or 0, r.end_time)
-    return rotation.Restriction.daily(r.start_time, r.end_time)
+def _restriction(kind, start_weekday, start_time, end_weekday, end_time) -> rotation.Restriction:
+    if kind == Restriction.Kind.WEEKLY:
+        return rotation.Restriction.weekly(start_weekday or 0, start_time, end_weekday or 0, end_time)
+    return rotation.Restriction.daily(start_time, end_time)
 
 
-def _layer(layer: Layer) -> rotation.Layer:
-    return rotation.Layer(
-        participants=tuple(p.user_id for p in layer.participants.all()),
-        turn_length=layer.turn_length, turn_unit=layer.turn_unit, handoff_time=layer.handoff_time,
-        start=layer.start_date, end=layer.end_at,
-        restrictions=tuple(_restriction(r) for r in layer.restrictions.all()),
-    )
+def schedule_rows(ids: list[int], *, start: datetime, end: datetime) -> tuple[list, list, list, list]:
+    """The rows behind schedules as plain tuples, four queries whatever the number of schedules.
 
-
-def _with_rows(schedules: QuerySet[Schedule], *, overrides_from: datetime, overrides_to: datetime) -> QuerySet[Schedule]:
-    return schedules.prefetch_related(
-        Prefetch("layers", queryset=Layer.objects.order_by("position", "id").prefetch_related(
-            Prefetch("participants", queryset=LayerParticipant.objects.order_by("position")),
-            "restrictions",
-        )),
-        Prefetch("overrides", queryset=Override.objects.filter(ends_at__gt=overrides_from, starts_at__lt=overrides_to)
-                 .order_by("created_at", "id")),
-    )
+    Value queries rather than model instances: answering for a thousand schedules reads tens of
+    thousands of rows, and building model instances would cost more than the maths.
+    """
+    participants = list(LayerParticipant.objects.filter(layer__schedule_id__in=ids).order_by(
+        "layer_id", "position").values_list("layer_id", "user_id"))
+    restrictions = list(Restriction.objects.filter(layer__schedule_id__in=ids).order_by("id").values_list(
+        "layer_id", "kind", "start_weekday", "start_time", "end_weekday", "end_time"))
+    layers = list(Layer.objects.filter(schedule_id__in=ids).order_by("position", "id").values_list(
+        "id", "schedule_id", "turn_length", "turn_unit", "handoff_time", "start_date", "end_at"))
+    # Later-created overrides win where they overlap (rotation: later in the list wins).
+    overrides = list(Override.objects.filter(schedule_id__in=ids, ends_at__gt=start, starts_at__lt=end).order_by(
+        "created_at", "id").values_list("schedule_id", "user_id", "starts_at", "ends_at"))
+    return participants, restrictions, layers, overrides
 
 
 def schedule_maths(schedules: QuerySet[Schedule], *, start: datetime, end: datetime) -> list[ScheduleMaths]:
-    """Load schedules with what matters between start and end, in a fixed number of queries."""
-    out = []
-    for s in _with_rows(schedules, overrides_from=start, overrides_to=end):
-        out.append(ScheduleMaths(
-            schedule=s, tz=ZoneInfo(s.time_zone),
-            layers=tuple(_layer(layer) for layer in s.layers.all() if layer.participants.all()),
-            # Later-created overrides win where they overlap (rotation: later in the list wins).
-            overrides=tuple(rotation.Override(person=o.user_id, start=o.starts_at, end=o.ends_at)
-                            for o in s.overrides.all()),
-        ))
-    return out
+    """Schedules in rotation's terms, with the overrides that touch [start, end)."""
+    found = list(schedules.order_by())
+    participant_rows, restriction_rows, layer_rows, override_rows = schedule_rows(
+        [s.pk for s in found], start=start, end=end)
+    people, windows, layers, overrides = defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list)
+    for layer_id, user_id in participant_rows:
+        people[layer_id].append(user_id)
+    for layer_id, *fields in restriction_rows:
+        windows[layer_id].append(_restriction(*fields))
+    # Empty layers stay in, so that a shift's source (a layer index) matches the layer's position.
+    for layer_id, schedule_id, length, unit, handoff, first_day, end_at in layer_rows:
+        layers[schedule_id].append(rotation.Layer(
+            participants=tuple(people[layer_id]), turn_length=length, turn_unit=unit, handoff_time=handoff,
+            start=first_day, end=end_at, restrictions=tuple(windows[layer_id])))
+    for schedule_id, user_id, o_start, o_end in override_rows:
+        overrides[schedule_id].append(rotation.Override(person=user_id, start=o_start, end=o_end))
+    return [ScheduleMaths(schedule=s, tz=ZoneInfo(s.time_zone), layers=tuple(layers[s.pk]),
+                          overrides=tuple(overrides[s.pk])) for s in found]
 
 
 def schedules_oncall_at(schedules: QuerySet[Schedule], *, at: datetime) -> dict[int, rotation.Shift | None]:
     """Who is on call in each schedule at `at`: {schedule id: shift or None}."""
-    loaded = schedule_maths(schedules, start=at, end=at + timedelta(microseconds=1))
+    # Overrides near `at` too, so that the answer's start and end ("on call until …") allow for them.
+    loaded = schedule_maths(schedules, start=at - timedelta(days=1), end=at + timedelta(days=7))
     return {m.schedule.pk: rotation.oncall_at(layers=m.layers, overrides=m.overrides, tz=m.tz, at=at) for m in loaded}
 
 
@@ -101,7 +119,8 @@ def schedule_shifts(*, schedule: Schedule, start: datetime, end: datetime) -> di
     [m] = schedule_maths(Schedule.objects.filter(pk=schedule.pk), start=start, end=end)
     return {
         "final": rotation.final_shifts(layers=m.layers, overrides=m.overrides, tz=m.tz, start=start, end=end),
-        "layers": [rotation.layer_shifts(layer=layer, tz=m.tz, start=start, end=end) for layer in m.layers],
+        "layers": [rotation.layer_shifts(layer=layer, tz=m.tz, start=start, end=end, layer_index=i)
+                   for i, layer in enumerate(m.layers)],
         "overrides": [o for o in m.overrides],
     }
 
@@ -156,3 +175,227 @@ def user_shifts(*, user: User, start: datetime, end: datetime) -> list[tuple[Sch
                 out.append((m.schedule, shift))
     return sorted(out, key=lambda pair: pair[1].start)
 
+
+
+# --- Added for the web pages (oncall/views.py) ------------------------------------------------
+
+def override_cancel(*, override: Override) -> None:
+    """Take an override back without rewriting the past: a future one goes, a running one ends now,
+    and one that is over stays as the record of who was on call."""
+    now = timezone.now()
+    if override.ends_at <= now:
+        raise ScheduleError("This override is over; it stays as the record of who was on call.")
+    if override.starts_at < now:
+        Override.objects.filter(pk=override.pk).update(ends_at=now)
+    else:
+        Override.objects.filter(pk=override.pk).delete()
+
+
+@dataclass(frozen=True)
+class OnCallNow:
+    current: rotation.Shift | None  # end: when this person stops (None: nothing ends it)
+    next: rotation.Shift | None  # who takes over at current.end (or, in a gap, who comes first)
+
+
+def schedules_oncall_now_and_next(schedules: QuerySet[Schedule], *, at: datetime,
+                                  look_ahead: timedelta = timedelta(days=31)) -> dict[int, OnCallNow]:
+    """Who is on call in each schedule, until when, and who is next, in a fixed number of queries.
+
+    schedules_oncall_at loads only the overrides running at `at`, which is all paging needs, so an
+    override starting tomorrow does not end today's shift there. Here overrides are loaded for a
+    year ahead, so "until" is right. Back-to-back shifts of one person count as one.
+    """
+    horizon = at + MAX_SHIFTS_RANGE
+    out = {}
+    for m in schedule_maths(schedules, start=at, end=horizon):
+        def oncall(t, m=m):
+            return rotation.oncall_at(layers=m.layers, overrides=m.overrides, tz=m.tz, at=t)
+
+        current, following = oncall(at), None
+        if current is None:
+            upcoming = rotation.final_shifts(layers=m.layers, overrides=m.overrides, tz=m.tz, start=at,
+                                             end=at + look_ahead)
+            following = upcoming[0] if upcoming else None
+        else:
+            end = current.end
+            for _ in range(20):
+                if end is None or end >= horizon:
+                    break
+                following = oncall(end)
+                if following is None or following.person != current.person:
+                    break
+                end, following = following.end, None
+            current = rotation.Shift(start=current.start, end=end, person=current.person, source=current.source)
+        out[m.schedule.pk] = OnCallNow(current=current, next=following)
+    return out
+
+
+# --- Reads and writes behind /api/v1/schedules/, layers/, overrides/, feeds/ ------------------
+
+def _visible_team_ids(user: User) -> QuerySet:
+    """The teams a person reads; none for an anonymous one."""
+    if not user.is_authenticated:
+        return Membership.objects.none().values("team_id")
+    return Membership.objects.filter(user=user).values("team_id")
+
+
+def schedules_visible_to(user: User) -> QuerySet[Schedule]:
+    """Schedules of the person's teams (every schedule for a superuser)."""
+    qs = Schedule.objects.select_related("team")
+    return qs if user.is_superuser else qs.filter(team_id__in=_visible_team_ids(user))
+
+
+def layers_visible_to(user: User) -> QuerySet[Layer]:
+    qs = Layer.objects.select_related("schedule", "schedule__team").prefetch_related("participants__user", "restrictions")
+    return qs if user.is_superuser else qs.filter(schedule__team_id__in=_visible_team_ids(user))
+
+
+def overrides_visible_to(user: User) -> QuerySet[Override]:
+    qs = Override.objects.select_related("schedule", "schedule__team", "user", "created_by")
+    return qs if user.is_superuser else qs.filter(schedule__team_id__in=_visible_team_ids(user))
+
+
+def calendar_feeds_visible_to(user: User) -> QuerySet[CalendarFeed]:
+    """The person's own feeds and the feeds of their teams' schedules (all for a superuser)."""
+    qs = CalendarFeed.objects.select_related("schedule", "schedule__team", "user").order_by("-created_at", "-id")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    return qs.filter(Q(user=user) | Q(schedule__team_id__in=_visible_team_ids(user)))
+
+
+def calendar_feed_url(*, feed: CalendarFeed, token: str) -> str:
+    """The subscription URL; only the token's hash is stored, so it can be built only once."""
+    if feed.schedule_id is not None:
+        return f"{settings.PUBLIC_URL}/oncall/schedules/{feed.schedule_id}/{token}.ics"
+    return f"{settings.PUBLIC_URL}/oncall/people/{feed.user_id}/{token}.ics"
+
+
+def schedule_create(*, team, name: str, description: str = "", time_zone: str = "UTC") -> Schedule:
+    zone_or_error(time_zone)
+    return Schedule.objects.create(team=team, name=name, description=description, time_zone=time_zone)
+
+
+def schedule_update(*, schedule: Schedule, name: str | None = None, description: str | None = None,
+                    time_zone: str | None = None) -> Schedule:
+    """A new zone moves every future hand-off to the same wall-clock time in that zone."""
+    if time_zone is not None:
+        zone_or_error(time_zone)
+    changes = {k: v for k, v in {"name": name, "description": description, "time_zone": time_zone}.items()
+               if v is not None}
+    for field, value in changes.items():
+        setattr(schedule, field, value)
+    if changes:
+        schedule.save(update_fields=list(changes))
+    return schedule
+
+
+def layer_create(*, schedule: Schedule, start_date: date, participants: list[User], restrictions: list[dict] = (),
+                 name: str = "", position: int | None = None, turn_length: int = 1,
+                 turn_unit: str = Layer.TurnUnit.WEEKS, handoff_time: time = time(9),
+                 end_at: datetime | None = None) -> Layer:
+    """A new rotation, on top of the schedule's others unless `position` says otherwise.
+
+    restrictions: [{"kind": "weekly", "start_weekday": 0, "start_time": time(9), "end_weekday": 4,
+    "end_time": time(17)}, ...]
+    """
+    with transaction.atomic():
+        if position is None:
+            last = schedule.layers.order_by("-position").values_list("position", flat=True).first()
+            position = 0 if last is None else last + 1
+        layer = Layer.objects.create(
+            schedule=schedule, name=name, position=position, turn_length=turn_length, turn_unit=turn_unit,
+            handoff_time=handoff_time, start_date=start_date, end_at=end_at)
+        layer_participants_set(layer=layer, users=participants)
+        layer_restrictions_set(layer=layer, restrictions=list(restrictions))
+    return layer
+
+
+_KEEP = object()
+
+
+def layer_update(*, layer: Layer, name: str | None = None, position: int | None = None,
+                 turn_length: int | None = None, turn_unit: str | None = None, handoff_time: time | None = None,
+                 start_date: date | None = None, end_at: datetime | None | object = _KEEP,
+                 participants: list[User] | None = None, restrictions: list[dict] | None = None) -> Layer:
+    """Change a rotation. Arguments left out (or None) are kept, except `end_at`, which None clears;
+    `participants` and `restrictions` replace the old ones."""
+    changes = {k: v for k, v in {"name": name, "position": position, "turn_length": turn_length,
+                                 "turn_unit": turn_unit, "handoff_time": handoff_time,
+                                 "start_date": start_date}.items() if v is not None}
+    if end_at is not _KEEP:
+        changes["end_at"] = end_at
+    with transaction.atomic():
+        for field, value in changes.items():
+            setattr(layer, field, value)
+        if changes:
+            layer.save(update_fields=list(changes))
+        if participants is not None:
+            layer_participants_set(layer=layer, users=participants)
+        if restrictions is not None:
+            layer_restrictions_set(layer=layer, restrictions=restrictions)
+    return layer
+
+
+def layer_restrictions_set(*, layer: Layer, restrictions: list[dict]) -> None:
+    """Replace a layer's windows. Daily windows have no weekdays; weekly ones need both."""
+    rows = []
+    for n, spec in enumerate(restrictions, start=1):
+        kind = spec.get("kind", Restriction.Kind.DAILY)
+        days = (spec.get("start_weekday"), spec.get("end_weekday"))
+        if kind == Restriction.Kind.WEEKLY and (None in days or not all(0 <= d <= 6 for d in days)):
+            raise ScheduleError(f"Restriction {n}: a weekly window needs start_weekday and end_weekday, 0 (Monday) to 6.")
+        if kind == Restriction.Kind.DAILY and days != (None, None):
+            raise ScheduleError(f"Restriction {n}: a daily window has no weekdays.")
+        if kind not in Restriction.Kind.values:
+            raise ScheduleError(f"Restriction {n}: kind must be daily or weekly.")
+        rows.append(Restriction(layer=layer, kind=kind, start_weekday=days[0], start_time=spec["start_time"],
+                                end_weekday=days[1], end_time=spec["end_time"]))
+    with transaction.atomic():
+        layer.restrictions.all().delete()
+        Restriction.objects.bulk_create(rows)
+
+
+def layer_delete(*, layer: Layer) -> None:
+    layer.delete()
+
+
+def override_delete(*, override: Override) -> None:
+    override.delete()
+
+
+@dataclass(frozen=True)
+class LayerLabel:
+    id: int
+    number: int  # 1-based, among all of the schedule's layers, lowest priority first
+    name: str
+
+
+def schedule_layer_labels(ids: list[int]) -> dict[int, list[LayerLabel]]:
+    """For each schedule, its layers aligned with `ScheduleMaths.layers` (those with someone in the
+    rotation), so that a shift's `source` index can be named. One query."""
+    rows = (Layer.objects.filter(schedule_id__in=ids).order_by("position", "id")
+            .annotate(staffed=Exists(LayerParticipant.objects.filter(layer=OuterRef("pk"))))
+            .values_list("id", "schedule_id", "name", "staffed"))
+    counts: dict[int, int] = defaultdict(int)
+    labels: dict[int, list[LayerLabel]] = defaultdict(list)
+    for layer_id, schedule_id, name, staffed in rows:
+        counts[schedule_id] += 1
+        if staffed:
+            number = counts[schedule_id]
+            labels[schedule_id].append(LayerLabel(id=layer_id, number=number, name=name or f"Layer {number}"))
+    return labels
+
+
+def schedule_timeline(*, schedule: Schedule, start: datetime, end: datetime) -> dict:
+    """schedule_shifts for display: each layer's shifts carry that layer's index as their source
+    (as in `final`), and the stretches nobody covers are listed."""
+    found = schedule_shifts(schedule=schedule, start=start, end=end)
+    layers = [[replace(shift, source=index) for shift in shifts] for index, shifts in enumerate(found["layers"])]
+    return {"final": found["final"], "layers": layers,
+            "gaps": rotation.gaps(shifts=found["final"], start=start, end=end)}
+
+
+def usernames_by_id(ids) -> dict[int, str]:
+    return dict(User.objects.filter(pk__in=set(ids)).values_list("pk", "username"))

@@ -1,10 +1,17 @@
 """Factories that build real rows through the real services where a service exists."""
+from datetime import date, time
+from itertools import count
+
 import factory
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from incidents.models import Service
 from incidents.services import incident_trigger, integration_create
-from oncall.models import Membership, Team
+from oncall.contacts import contact_method_create
+from oncall.models import Membership, Schedule, Team
+from oncall.policies import policy_create
+from oncall.schedules import layer_create, override_create
 from oncall.services import api_token_create
 
 
@@ -86,3 +93,42 @@ class ApiClient:
 
     def delete(self, url):
         return self.client.delete(url)
+
+
+# --- On-call: schedules, overrides, escalation policies, contact methods -------------------------
+_policy_numbers = count(1)
+
+
+class ScheduleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Schedule
+
+    team = factory.SubFactory(TeamFactory)
+    name = factory.Sequence(lambda n: f"Schedule {n}")
+    time_zone = "UTC"
+
+
+def LayerFactory(*, schedule=None, participants=(), restrictions=(), start_date=date(2026, 1, 5),
+                 turn_length=1, turn_unit="weeks", handoff_time=time(9), **fields):
+    """A rotation of `participants` (members of the schedule's team), weekly from Monday 5 January 2026."""
+    return layer_create(schedule=schedule or ScheduleFactory(), participants=list(participants),
+                        restrictions=list(restrictions), start_date=start_date, turn_length=turn_length,
+                        turn_unit=turn_unit, handoff_time=handoff_time, **fields)
+
+
+def OverrideFactory(*, schedule, user, starts_at, ends_at, created_by=None):
+    return override_create(schedule=schedule, user=user, starts_at=starts_at, ends_at=ends_at, created_by=created_by)
+
+
+def EscalationPolicyFactory(*, team=None, name=None, steps=None, repeat_count=0, description=""):
+    """steps as policy_create takes them: [{"delay_minutes": 5, "targets": [{"kind": "user", "id": 1}]}]."""
+    return policy_create(team=team or TeamFactory(), name=name or f"Policy {next(_policy_numbers)}",
+                         steps=steps or [], repeat_count=repeat_count, description=description)
+
+
+def ContactMethodFactory(*, user=None, kind="sms", value="+14155550100", label="", verified=False):
+    method = contact_method_create(user=user or UserFactory(), kind=kind, value=value, label=label)
+    if verified:
+        method.verified_at = timezone.now()
+        method.save(update_fields=["verified_at"])
+    return method

@@ -1,34 +1,14 @@
 """The web UI in a real browser: Debian's Chromium driven by Playwright (no browser download)."""
 import os
-import shutil
 
 import pytest
 
 from incidents.models import Incident
+from tests.browser import browser_page, needs_chromium  # noqa: F401 - the fixture
 from tests.factories import IncidentFactory, MembershipFactory, ServiceFactory, UserFactory
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"),
-]
-
-
-@pytest.fixture
-def browser_page(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # synchronous and safe, so Django's async guard is lifted for them.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        page = browser.new_page()
-        yield page
-        browser.close()
+pytestmark = [pytest.mark.slow, needs_chromium]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,4 +1,5 @@
 import re
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -7,17 +8,25 @@ import yaml
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from config.wsgi import application
+from oncall.models import NotificationRule
+from oncall.schedules import calendar_feed_create
 from oncall.services import api_token_create
 from tests.factories import (
+    ContactMethodFactory,
+    EscalationPolicyFactory,
     IncidentFactory,
     IntegrationFactory,
+    LayerFactory,
     MembershipFactory,
+    OverrideFactory,
+    ScheduleFactory,
     ServiceFactory,
     SuperuserFactory,
     TeamFactory,
@@ -89,13 +98,33 @@ def seeded(db, wsgi_in_test_transaction):
     # A token to revoke: revoking the one the requests carry would turn the rest into 401s.
     spare, _ = api_token_create(user=admin, name="spare")
     outsider = UserFactory()
+    oncall = _seed_oncall(admin, team, [m.user for m in memberships])
     SEEDED.update({
         "incidents": [incident.pk], "services": [service.pk], "integrations": [integration.pk],
         "teams": [team.pk], "memberships": [m.pk for m in memberships], "tokens": [spare.pk],
         "team": [team.pk], "service": [service.pk], "user": [outsider.pk, *(m.user_id for m in memberships)],
+        **oncall,
     })
     yield SimpleNamespace(admin=admin, token=api_token_for(admin))
     SEEDED.clear()
+
+
+def _seed_oncall(admin, team, members) -> dict[str, list[int]]:
+    """A schedule with a layer and an override, a policy paging it, the admin's contact method
+    with a rule, and a feed: by path collection, and by the body fields that refer to them."""
+    schedule = ScheduleFactory(team=team)
+    layer = LayerFactory(schedule=schedule, participants=members)
+    now = timezone.now()
+    override = OverrideFactory(schedule=schedule, user=members[1], starts_at=now, ends_at=now + timedelta(hours=4))
+    policy = EscalationPolicyFactory(team=team, steps=[{"targets": [{"kind": "schedule", "id": schedule.pk}]}])
+    method = ContactMethodFactory(user=admin, kind="email", value="root@example.com", verified=True)
+    rule = NotificationRule.objects.create(user=admin, urgency="high", contact_method=method)
+    feed, _ = calendar_feed_create(schedule=schedule)
+    return {
+        "schedules": [schedule.pk], "layers": [layer.pk], "overrides": [override.pk],
+        "escalation-policies": [policy.pk], "contact-methods": [method.pk], "notification-rules": [rule.pk],
+        "feeds": [feed.pk], "schedule": [schedule.pk], "contact_method": [method.pk], "escalation_policy": [policy.pk],
+    }
 
 
 # Loaded from the running app at import: pytest-django has configured Django by then, and the
@@ -116,8 +145,10 @@ def use_seeded_ids(context, path_parameters):
 
 @schema.hook("flatmap_body")
 def refer_to_seeded_rows(context, body):
-    """Bodies that name a service, team or user often name one that exists, so creates succeed."""
-    fields = [name for name in ("service", "team", "user") if isinstance(body, dict) and name in body]
+    """Bodies that name a service, team, user, schedule, contact method or policy often name one
+    that exists, so creates succeed."""
+    names = ("service", "team", "user", "schedule", "contact_method", "escalation_policy")
+    fields = [name for name in names if isinstance(body, dict) and name in body]
     if not fields:
         return st.just(body)
     picks = {name: st.sampled_from([body[name], *SEEDED.get(name, [])]) for name in fields}

@@ -1,0 +1,101 @@
+"""Request and response shapes of /api/v1/escalation-policies/."""
+from django.contrib.auth.models import User
+from rest_framework import serializers
+
+from config.api import MAX_ID, StrictSerializer
+from incidents.selectors import teams_visible_to
+
+from .models import EscalationPolicy, EscalationStep, StepTarget, Team
+from .serializers_schedules import WholeItemSerializer
+
+TEXT_MAX = 10_000
+
+
+class StepTargetSerializer(serializers.ModelSerializer):
+    id = serializers.SerializerMethodField(help_text="The person's, schedule's or team's id, by kind.")
+    name = serializers.SerializerMethodField(help_text="Username, schedule name or team name.")
+
+    class Meta:
+        model = StepTarget
+        fields = ["kind", "id", "name"]
+        read_only_fields = fields
+
+    def get_id(self, target) -> int:
+        return {"user": target.user_id, "schedule": target.schedule_id, "team": target.team_id}[target.kind]
+
+    def get_name(self, target) -> str:
+        if target.kind == StepTarget.Kind.USER:
+            return target.user.username
+        return (target.schedule if target.kind == StepTarget.Kind.SCHEDULE else target.team).name
+
+
+class EscalationStepSerializer(serializers.ModelSerializer):
+    number = serializers.SerializerMethodField(help_text="1 for the first step.")
+    targets = StepTargetSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = EscalationStep
+        fields = ["number", "delay_minutes", "targets"]
+        read_only_fields = fields
+
+    def get_number(self, step) -> int:
+        return step.position + 1
+
+
+class EscalationPolicySerializer(serializers.ModelSerializer):
+    team_name = serializers.CharField(source="team.name", read_only=True)
+    steps = EscalationStepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = EscalationPolicy
+        fields = ["id", "team", "team_name", "name", "description", "repeat_count", "steps", "created_at"]
+        read_only_fields = fields
+
+
+class StepTargetWriteSerializer(WholeItemSerializer):
+    kind = serializers.ChoiceField(choices=StepTarget.Kind.choices)
+    id = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID,
+        help_text="A member of the policy's team (user), one of its schedules (schedule), or any team (team: its "
+        "responders and managers).",
+    )
+
+
+class EscalationStepWriteSerializer(WholeItemSerializer):
+    delay_minutes = serializers.IntegerField(
+        min_value=1, max_value=1440, default=15, help_text="Minutes to wait after this step pages before the next."
+    )
+    targets = StepTargetWriteSerializer(many=True, min_length=1, max_length=50)
+
+
+class EscalationPolicyWriteSerializer(StrictSerializer):
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.none())
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, required=False)
+    repeat_count = serializers.IntegerField(
+        min_value=0, max_value=20, required=False, help_text="How many more times the whole policy runs (default 0)."
+    )
+    steps = EscalationStepWriteSerializer(
+        many=True, required=False, max_length=50, help_text="Replaces every step when given, in order."
+    )
+
+    def __init__(self, *args, user: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["team"].queryset = teams_visible_to(user)
+
+    def validate_team(self, team):
+        if self.instance is not None and team.pk != self.instance.team_id:
+            raise serializers.ValidationError("A policy cannot move to another team.")
+        return team
+
+    def validate(self, attrs):
+        team = attrs.get("team") or getattr(self.instance, "team", None)
+        name = attrs.get("name")
+        if team is not None and name is not None:
+            taken = EscalationPolicy.objects.filter(team=team, name=name)
+            if self.instance is not None:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                raise serializers.ValidationError({"name": f"{team} already has a policy named {name!r}."})
+        return attrs
