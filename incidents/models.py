@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -15,7 +16,8 @@ class Service(models.Model):
         EscalationPolicy, null=True, blank=True, on_delete=models.PROTECT, related_name="services"
     )
     # A Slack channel id (C…) where each incident gets a message kept up to date.
-    slack_channel = models.CharField(max_length=40, blank=True)
+    slack_channel = models.CharField(max_length=40, blank=True, validators=[RegexValidator(
+        r"^[CG][A-Z0-9]{6,39}$", "A Slack channel id looks like C0123ABCD (channel settings → About).")])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -140,8 +140,11 @@ class ServiceSerializer(StrictModelSerializer):
 
     class Meta:
         model = Service
-        fields = ["id", "team", "team_name", "name", "description", "runbook_url", "escalation_policy", "created_at"]
+        fields = ["id", "team", "team_name", "name", "description", "runbook_url", "escalation_policy",
+                  "slack_channel", "created_at"]
         read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"slack_channel": {"help_text": "A Slack channel id (C…) where each incident gets a message "
+                                                       "kept up to date; empty for none."}}
 
     def __init__(self, *args, user: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)

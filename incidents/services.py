@@ -246,9 +246,9 @@ def integration_rotate_token(*, integration: Integration) -> str:
 
 
 def service_create(*, team: Team, name: str, description: str = "", runbook_url: str = "",
-                   escalation_policy: EscalationPolicy | None = None) -> Service:
+                   escalation_policy: EscalationPolicy | None = None, slack_channel: str = "") -> Service:
     return Service.objects.create(team=team, name=name, description=description, runbook_url=runbook_url,
-                                  escalation_policy=escalation_policy)
+                                  escalation_policy=escalation_policy, slack_channel=slack_channel)
 
 
 _KEEP = object()
@@ -256,11 +256,11 @@ _KEEP = object()
 
 def service_update(
     *, service: Service, name: str | None = None, description: str | None = None, runbook_url: str | None = None,
-    escalation_policy: EscalationPolicy | None | object = _KEEP,
+    escalation_policy: EscalationPolicy | None | object = _KEEP, slack_channel: str | None = None,
 ) -> Service:
     """Fields given as None are kept, except escalation_policy, which None clears."""
-    changes = {k: v for k, v in {"name": name, "description": description, "runbook_url": runbook_url}.items()
-               if v is not None}
+    changes = {k: v for k, v in {"name": name, "description": description, "runbook_url": runbook_url,
+                                 "slack_channel": slack_channel}.items() if v is not None}
     if escalation_policy is not _KEEP:
         changes["escalation_policy"] = escalation_policy
     for field, value in changes.items():

@@ -30,5 +30,7 @@ urlpatterns = [
     path("profile/rules/", views.rule_add, name="rule-add"),
     path("profile/rules/<int:pk>/delete/", views.rule_delete, name="rule-delete"),
     path("profile/feeds/", views.feed_create, name="feed-create"),
+    path("profile/api-tokens/", views.api_token_add, name="api-token-add"),
+    path("profile/api-tokens/<int:pk>/revoke/", views.api_token_revoke_view, name="api-token-revoke"),
     path("profile/feeds/<int:pk>/revoke/", views.feed_revoke, name="feed-revoke"),
 ]

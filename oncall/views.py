@@ -28,6 +28,7 @@ from .forms import (
 )
 from .models import NotificationRule, Schedule
 from .rotation import OVERRIDE, Shift, resolve_local
+from .services import api_token_create, api_token_revoke
 
 TIMELINE_DAYS = 14
 WEEKDAY_NAMES = dict(WEEKDAYS)
@@ -461,6 +462,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                   for value, label in NotificationRule.Urgency.choices],
         "pageable": contacts.user_has_usable_rule(user=user, urgency="high"),
         "feeds": schedules.calendar_feeds_visible_to(user).filter(user=user, revoked_at__isnull=True),
+        "api_tokens": user.api_tokens.filter(revoked_at__isnull=True),
     }
     return render(request, "oncall/profile.html", context)
 
@@ -570,6 +572,21 @@ def feed_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     schedules.calendar_feed_revoke(feed=get_object_or_404(
         schedules.calendar_feeds_visible_to(request.user), pk=pk, user=request.user))
     messages.success(request, "Calendar feed revoked.")
+    return redirect("oncall:profile")
+
+
+@_profile_post
+def api_token_add(request: HttpRequest) -> HttpResponse:
+    name = (request.POST.get("name") or "").strip()[:100] or "Personal token"
+    _token, raw = api_token_create(user=request.user, name=name)
+    messages.warning(request, f"Your API token {name!r}: {raw} — copy it now, it will not be shown again.")
+    return redirect("oncall:profile")
+
+
+@_profile_post
+def api_token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    api_token_revoke(token=get_object_or_404(request.user.api_tokens, pk=pk))
+    messages.success(request, "API token revoked.")
     return redirect("oncall:profile")
 
 

@@ -433,3 +433,15 @@ def test_nul_characters_are_refused_before_reaching_the_database(api, incident):
     response = api.post("/api/v1/incidents/", {"service": incident.service_id, "title": "t", "details": {"k\x00": 1}})
     assert response.status_code == 400
     assert response.json()["detail"].startswith("details:")
+
+
+def test_service_slack_channel_is_set_through_the_api_and_validated(db):
+    from tests.factories import ApiClient, MembershipFactory, ServiceFactory
+
+    service = ServiceFactory()
+    manager = MembershipFactory(team=service.team, role="manager").user
+    api = ApiClient(manager)
+    ok = api.patch(f"/api/v1/services/{service.pk}/", {"slack_channel": "C0CHECKOUT1"})
+    assert ok.status_code == 200 and ok.json()["slack_channel"] == "C0CHECKOUT1"
+    bad = api.patch(f"/api/v1/services/{service.pk}/", {"slack_channel": "#checkout"})
+    assert bad.status_code == 400 and "slack_channel" in bad.json()["errors"]

@@ -619,3 +619,21 @@ def test_personal_calendar_feed_is_shown_once_and_can_be_revoked(client, people)
     client.post(url("feed-revoke", feed.pk))
     feed.refresh_from_db()
     assert feed.revoked_at is not None
+
+
+def test_api_token_is_created_in_the_profile_shown_once_and_works(client, db):
+    from oncall.models import ApiToken
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="tokenuser")
+    client.force_login(user)
+    response = client.post("/oncall/profile/api-tokens/", {"name": "deploy script"}, follow=True)
+    raw = next(m.message for m in response.context["messages"]).split("'deploy script': ")[1].split(" ")[0]
+    token = ApiToken.objects.get(user=user)
+    assert token.key_hash != raw and token.key_prefix == raw[:10]
+    client.logout()
+    assert client.get("/api/v1/me/", headers={"Authorization": f"Bearer {raw}"}).status_code == 200
+    client.force_login(user)
+    client.post(f"/oncall/profile/api-tokens/{token.pk}/revoke/")
+    client.logout()
+    assert client.get("/api/v1/me/", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
