@@ -1,6 +1,6 @@
 """Reads. Every query a person can reach goes through a scoping function here, so that a member
 of one team can never see another team's data: superusers see everything."""
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
@@ -8,7 +8,7 @@ from django.db.models import Count, QuerySet
 
 from oncall.models import ApiToken, Membership, Team
 
-from .models import Alert, Incident, Integration, Service, TimelineEvent
+from .models import Alert, ChangeEvent, Incident, Integration, Service, TimelineEvent
 
 
 def teams_visible_to(user: User | AnonymousUser) -> QuerySet[Team]:
@@ -131,3 +131,10 @@ def incidents_matching(
         "team_id": team, "triggered_at__gte": since, "triggered_at__lt": until,
     }
     return qs.filter(**{lookup: value for lookup, value in lookups.items() if value})
+
+
+def service_recent_changes(*, service: Service, before: datetime, hours: int = 24) -> QuerySet[ChangeEvent]:
+    """Deploys and other change events shortly before an incident: the first place to look."""
+    return ChangeEvent.objects.filter(
+        service=service, occurred_at__lte=before + timedelta(minutes=5), occurred_at__gte=before - timedelta(hours=hours)
+    ).order_by("-occurred_at")[:20]

@@ -20,6 +20,7 @@ from .selectors import (
     incident_timeline,
     incidents_listed,
     incidents_visible_to,
+    service_recent_changes,
     user_can_respond,
 )
 from .services import (
@@ -143,8 +144,23 @@ def _render_detail(request: HttpRequest, incident: Incident, *, note_form: NoteF
         "actions": actions,
         "note_form": note_form,
         "runbook_url": _web_link(incident.service.runbook_url),
+        **_what_the_alerts_say(incident),
+        "changes": service_recent_changes(service=incident.service, before=incident.triggered_at),
     }
     return render(request, "incidents/detail.html", context, status=status)
+
+
+def _what_the_alerts_say(incident: Incident) -> dict:
+    """The latest alert's links, images and details, split for display: Alertmanager and Grafana
+    groups list each alert; anything else is shown as its fields."""
+    links = [link for link in incident.links if isinstance(link, dict) and _web_link(str(link.get("href", "")))]
+    images = [link["image"] for link in incident.links
+              if isinstance(link, dict) and isinstance(link.get("image"), dict) and _web_link(str(link["image"].get("src", "")))]
+    details = dict(incident.details) if isinstance(incident.details, dict) else {}
+    grouped = details.pop("alerts", None)
+    details.pop("images", None)
+    return {"links": links, "images": images, "group_alerts": grouped if isinstance(grouped, list) else [],
+            "details": details}
 
 
 def _web_link(url: str) -> str:

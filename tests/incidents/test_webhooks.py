@@ -379,3 +379,27 @@ def test_the_beat_task_opens_the_missed_heartbeat_incident(client, hook, setting
     with time_machine.travel(timezone.now() + timedelta(minutes=2)):
         task.apply().get()
     assert Incident.objects.get().dedup_key == f"heartbeat:{integration.pk}"
+
+
+def test_incident_page_shows_what_the_alerts_said(client, hook, service):
+    from tests.factories import MembershipFactory
+
+    viewer = MembershipFactory(team=service.team, role="viewer").user
+    _, url = hook("alertmanager")
+    post(client, url, fixture("alertmanager", "firing-group-of-3.json"))
+    integration, token = IntegrationFactory(service=service, kind="pagerduty")
+    change = fixture("pagerduty", "change.json")
+    change["payload"]["timestamp"] = timezone.now().isoformat()  # "recent" is relative to the incident
+    post(client, "/v2/change/enqueue", {**change, "routing_key": token})
+    post(client, "/v2/enqueue", pd_event(token))
+    client.force_login(viewer)
+    group = Incident.objects.get(dedup_key=fixture("alertmanager", "firing-group-of-3.json")["groupKey"])
+    page = client.get(f"/incidents/{group.pk}/").content.decode()
+    assert "Alerts in this group" in page and "Runbook" in page
+    for alert in fixture("alertmanager", "firing-group-of-3.json")["alerts"]:
+        assert f"instance={alert['labels']['instance']}" in page
+    pd_incident = Incident.objects.get(dedup_key="db2.example.com/mysql/replication-lag")
+    page = client.get(f"/incidents/{pd_incident.pk}/").content.decode()
+    assert "lag_seconds" in page and "Replication lag, last hour" in page and "db2.example.com" in page
+    assert "Recent changes to" in page
+    assert "<img" not in page  # sender-supplied images are links, never loaded into the page
