@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from incidents.api_maintenance import MaintenanceWindowViewSet
 from incidents.apis import IncidentViewSet, IntegrationViewSet, ServiceViewSet
 from oncall.api_people import (
     CalendarFeedViewSet,
@@ -26,6 +27,7 @@ router = SimpleRouter()
 router.register("incidents", IncidentViewSet, basename="api-incident")
 router.register("services", ServiceViewSet, basename="api-service")
 router.register("integrations", IntegrationViewSet, basename="api-integration")
+router.register("maintenance-windows", MaintenanceWindowViewSet, basename="api-maintenance-window")
 router.register("teams", TeamViewSet, basename="api-team")
 router.register("memberships", MembershipViewSet, basename="api-membership")
 router.register("tokens", ApiTokenViewSet, basename="api-token")

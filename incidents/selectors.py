@@ -8,7 +8,7 @@ from django.db.models import Count, QuerySet
 
 from oncall.models import ApiToken, Membership, Team
 
-from .models import Alert, ChangeEvent, Incident, Integration, Service, TimelineEvent
+from .models import Alert, ChangeEvent, Incident, Integration, MaintenanceWindow, Service, TimelineEvent
 
 
 def teams_visible_to(user: User | AnonymousUser) -> QuerySet[Team]:
@@ -138,3 +138,10 @@ def service_recent_changes(*, service: Service, before: datetime, hours: int = 2
     return ChangeEvent.objects.filter(
         service=service, occurred_at__lte=before + timedelta(minutes=5), occurred_at__gte=before - timedelta(hours=hours)
     ).order_by("-occurred_at")[:20]
+
+
+def maintenance_windows_visible_to(user: User | AnonymousUser) -> QuerySet[MaintenanceWindow]:
+    qs = MaintenanceWindow.objects.select_related("service", "service__team", "created_by").order_by("-starts_at", "-id")
+    if not user.is_authenticated:
+        return qs.none()
+    return qs if user.is_superuser else qs.filter(service__team_id__in=_team_ids(user))

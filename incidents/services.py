@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from oncall.models import EscalationPolicy, Team, hash_secret, new_secret
 
-from .models import Incident, Integration, Service, Severity, TimelineEvent, Urgency
+from .models import Incident, Integration, MaintenanceWindow, Service, Severity, TimelineEvent, Urgency
 
 Status = Incident.Status
 
@@ -288,3 +288,27 @@ def integration_update(
 
 def integration_delete(*, integration: Integration) -> None:
     integration.delete()
+
+
+def maintenance_window_create(*, service: Service, starts_at: datetime, ends_at: datetime, reason: str = "",
+                              created_by: User | None = None) -> MaintenanceWindow:
+    return MaintenanceWindow.objects.create(service=service, starts_at=starts_at, ends_at=ends_at, reason=reason,
+                                            created_by=created_by)
+
+
+def maintenance_window_update(*, window: MaintenanceWindow, **changes) -> MaintenanceWindow:
+    for field, value in changes.items():
+        setattr(window, field, value)
+    if changes:
+        window.save(update_fields=list(changes))
+    return window
+
+
+def maintenance_window_delete(*, window: MaintenanceWindow) -> None:
+    """Ending maintenance early: a window already under way ends now, so its alerts stay explained."""
+    now = timezone.now()
+    if window.starts_at < now < window.ends_at:
+        window.ends_at = now
+        window.save(update_fields=["ends_at"])
+    else:
+        window.delete()

@@ -15,6 +15,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from config.wsgi import application
+from incidents.models import MaintenanceWindow
 from oncall.models import NotificationRule
 from oncall.schedules import calendar_feed_create
 from oncall.services import api_token_create
@@ -120,7 +121,9 @@ def _seed_oncall(admin, team, members) -> dict[str, list[int]]:
     method = ContactMethodFactory(user=admin, kind="email", value="root@example.com", verified=True)
     rule = NotificationRule.objects.create(user=admin, urgency="high", contact_method=method)
     feed, _ = calendar_feed_create(schedule=schedule)
+    window = MaintenanceWindow.objects.create(service=team.services.first(), starts_at=now, ends_at=now + timedelta(hours=1))
     return {
+        "maintenance-windows": [window.pk],
         "schedules": [schedule.pk], "layers": [layer.pk], "overrides": [override.pk],
         "escalation-policies": [policy.pk], "contact-methods": [method.pk], "notification-rules": [rule.pk],
         "feeds": [feed.pk], "schedule": [schedule.pk], "contact_method": [method.pk], "escalation_policy": [policy.pk],
