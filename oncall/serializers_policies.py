@@ -1,12 +1,10 @@
 """Request and response shapes of /api/v1/escalation-policies/."""
-from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from config.api import MAX_ID, StrictSerializer
-from incidents.selectors import teams_visible_to
 
 from .models import EscalationPolicy, EscalationStep, StepTarget, Team
-from .serializers_schedules import WholeItemSerializer
+from .serializers_schedules import TeamOwnedMixin, WholeItemSerializer
 
 TEXT_MAX = 10_000
 
@@ -68,7 +66,7 @@ class EscalationStepWriteSerializer(WholeItemSerializer):
     targets = StepTargetWriteSerializer(many=True, min_length=1, max_length=50)
 
 
-class EscalationPolicyWriteSerializer(StrictSerializer):
+class EscalationPolicyWriteSerializer(TeamOwnedMixin, StrictSerializer):
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.none())
     name = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, required=False)
@@ -79,23 +77,4 @@ class EscalationPolicyWriteSerializer(StrictSerializer):
         many=True, required=False, max_length=50, help_text="Replaces every step when given, in order."
     )
 
-    def __init__(self, *args, user: User | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if user is not None:
-            self.fields["team"].queryset = teams_visible_to(user)
-
-    def validate_team(self, team):
-        if self.instance is not None and team.pk != self.instance.team_id:
-            raise serializers.ValidationError("A policy cannot move to another team.")
-        return team
-
-    def validate(self, attrs):
-        team = attrs.get("team") or getattr(self.instance, "team", None)
-        name = attrs.get("name")
-        if team is not None and name is not None:
-            taken = EscalationPolicy.objects.filter(team=team, name=name)
-            if self.instance is not None:
-                taken = taken.exclude(pk=self.instance.pk)
-            if taken.exists():
-                raise serializers.ValidationError({"name": f"{team} already has a policy named {name!r}."})
-        return attrs
+    owned_model, noun = EscalationPolicy, "policy"

@@ -167,7 +167,36 @@ class LayerWriteSerializer(ScheduleScopedMixin, StrictSerializer):
         return users
 
 
-class ScheduleSerializer(StrictModelSerializer):
+class TeamOwnedMixin:
+    """Serializers of things a team owns under a unique name (schedules, policies): the team must
+    be one the user sees, cannot change, and the name is free in it (the error names the field)."""
+
+    owned_model: type
+    noun: str
+
+    def __init__(self, *args, user: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["team"].queryset = teams_visible_to(user)
+
+    def validate_team(self, team):
+        if self.instance is not None and team.pk != self.instance.team_id:
+            raise serializers.ValidationError(f"A {self.noun} cannot move to another team.")
+        return team
+
+    def validate(self, attrs):
+        team = attrs.get("team") or getattr(self.instance, "team", None)
+        name = attrs.get("name")
+        if team is not None and name is not None:
+            taken = self.owned_model.objects.filter(team=team, name=name)
+            if self.instance is not None:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                raise serializers.ValidationError({"name": f"{team} already has a {self.noun} named {name!r}."})
+        return attrs
+
+
+class ScheduleSerializer(TeamOwnedMixin, StrictModelSerializer):
     team_name = serializers.CharField(source="team.name", read_only=True)
     description = serializers.CharField(max_length=TEXT_MAX, allow_blank=True, required=False)
     time_zone = TimeZoneField(required=False, help_text="Hand-offs happen in this IANA zone (default UTC).")
@@ -179,26 +208,7 @@ class ScheduleSerializer(StrictModelSerializer):
         read_only_fields = ["id", "created_at"]
         validators = []  # the (team, name) check below names the field
 
-    def __init__(self, *args, user: User | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if user is not None:
-            self.fields["team"].queryset = teams_visible_to(user)
-
-    def validate_team(self, team):
-        if self.instance is not None and team.pk != self.instance.team_id:
-            raise serializers.ValidationError("A schedule cannot move to another team.")
-        return team
-
-    def validate(self, attrs):
-        team = attrs.get("team") or getattr(self.instance, "team", None)
-        name = attrs.get("name")
-        if team is not None and name is not None:
-            taken = Schedule.objects.filter(team=team, name=name)
-            if self.instance is not None:
-                taken = taken.exclude(pk=self.instance.pk)
-            if taken.exists():
-                raise serializers.ValidationError({"name": f"{team} already has a schedule named {name!r}."})
-        return attrs
+    owned_model, noun = Schedule, "schedule"
 
 
 class OverrideSerializer(serializers.ModelSerializer):
