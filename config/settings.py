@@ -173,6 +173,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_processed_dir),
         "store_processed": False,
         "control_folder": str(VAR_DIR / "celery" / "control"),
+        # kombu's virtual transports sleep this long whenever they find the folder empty (1 s by
+        # default), and a page takes two hops (escalate, then deliver): 2 s of every page was
+        # waiting. A listdir ten times a second costs an idle worker next to nothing.
+        "polling_interval": 0.1,
     }
     # The web server and management commands enqueue too, not only `serve`: the folders must exist.
     for _folder in (_queue_dir, _processed_dir, VAR_DIR / "celery" / "control"):

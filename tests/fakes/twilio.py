@@ -4,6 +4,7 @@
     # point TWILIO_API_BASE_URL at fake.url
     fake.reject_number("+15005550001", code=21211)   # every send to it fails like Twilio's
     fake.fail_next(status=500)                        # the next request fails once
+    TwilioFake(delay_seconds=5)                       # a slow provider: answers 5 s late
     fake.sent_to("+14155550100"), fake.calls_to(...), fake.messages, fake.calls
 
 Answers are shaped like Twilio's (201 with a fresh SM…/CA… sid, status "queued"; errors as
@@ -12,6 +13,7 @@ Answers are shaped like Twilio's (201 with a fresh SM…/CA… sid, status "queu
 import base64
 import re
 import secrets
+import time
 from email.utils import formatdate
 
 from . import FakeServer, json_response, serve_forever_from_command_line
@@ -22,9 +24,11 @@ _RESOURCE = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC\w+)/(?P<resource>Messa
 class TwilioFake(FakeServer):
     """A fake Twilio REST API (Messages and Calls)."""
 
-    def __init__(self, *, account_sid: str | None = None, auth_token: str | None = None, **kwargs):
+    def __init__(self, *, account_sid: str | None = None, auth_token: str | None = None,
+                 delay_seconds: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.account_sid, self.auth_token = account_sid, auth_token
+        self.delay_seconds = delay_seconds
         self.messages: list[dict] = []
         self.calls: list[dict] = []
         self._failures: list[dict] = []
@@ -47,6 +51,14 @@ class TwilioFake(FakeServer):
     def calls_to(self, number: str) -> int:
         with self.lock:
             return sum(1 for c in self.calls if c["to"] == number)
+
+    def _serve(self, request: dict) -> tuple[int, dict, bytes]:
+        # The request is recorded (and the message "sent") before the wait, outside the lock: a
+        # client that dies while waiting has already reached the provider, as with a real one.
+        answer = super()._serve(request)
+        if self.delay_seconds:
+            time.sleep(self.delay_seconds)
+        return answer
 
     def handle(self, request: dict) -> tuple[int, dict, bytes]:
         match = _RESOURCE.match(request["path"])
@@ -126,7 +138,7 @@ def _respond(error: dict) -> tuple[int, dict, bytes]:
 
 def _from_command_line(args, *, record) -> TwilioFake:
     fake = TwilioFake(host=args.host, port=args.port, record=record, account_sid=args.account_sid,
-                      auth_token=args.auth_token)
+                      auth_token=args.auth_token, delay_seconds=args.delay_seconds)
     for rejection in args.reject:
         number, _, code = rejection.partition("=")
         fake.reject_number(number, code=int(code or 21211))
@@ -140,5 +152,7 @@ if __name__ == "__main__":
         _from_command_line,
         **{"--account-sid": {"help": "accept only this account SID (default: any)"},
            "--auth-token": {"help": "accept only this auth token (default: any)"},
+           "--delay-seconds": {"type": float, "default": 0.0,
+                               "help": "answer every request this many seconds late, after recording it"},
            "--reject": {"action": "append", "default": [], "metavar": "NUMBER[=CODE]",
                         "help": "fail every send to NUMBER with Twilio error CODE (default 21211); repeatable"}})
