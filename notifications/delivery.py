@@ -27,6 +27,7 @@ METHOD_LIMIT = 5
 METHOD_WINDOW = timedelta(minutes=15)
 MAX_ATTEMPTS = 6
 HELD = "held by the per-number limit"
+THROTTLED = "held by the provider's send rate"
 KIND_LABEL = {"sms": "SMS", "voice": "Voice call", "email": "Email", "slack": "Slack"}
 
 
@@ -46,9 +47,10 @@ def deliver(*, delivery_id: int, now: datetime | None = None) -> str:
     if not delivery.contact_method.usable:
         _fail(delivery, "the contact method is no longer verified or was disabled", now)
         return "failed"
-    wait = _wait_for_limits(delivery, now)
-    if wait is not None:
-        _retry_at(delivery, now + wait, error=HELD, count_attempt=False)
+    held = _wait_for_limits(delivery, now)
+    if held is not None:
+        wait, reason = held
+        _retry_at(delivery, now + wait, error=reason, count_attempt=False)
         return "held"
     bundled = _claim_bundle(delivery, now) if delivery.kind in ("sms", "voice") else []
     return _send(delivery, bundled, now)
@@ -113,7 +115,9 @@ def fall_through(*, delivery: Delivery, now: datetime) -> None:
     transaction.on_commit(lambda: current_app.send_task("notifications.deliver", args=[following.pk]))
 
 
-def _wait_for_limits(delivery: Delivery, now: datetime) -> timedelta | None:
+def _wait_for_limits(delivery: Delivery, now: datetime) -> tuple[timedelta, str] | None:
+    """How long to hold the delivery and why, or None to send now. Only pages held by the
+    per-number limit are bundled later; a provider-rate hold is a one-second pause."""
     if delivery.kind not in ("sms", "voice"):
         return None
     recent = Delivery.objects.filter(
@@ -121,8 +125,9 @@ def _wait_for_limits(delivery: Delivery, now: datetime) -> timedelta | None:
         sent_at__gt=now - METHOD_WINDOW)
     if recent.count() >= METHOD_LIMIT:
         oldest = recent.aggregate(first=Min("sent_at"))["first"]
-        return oldest + METHOD_WINDOW - now + timedelta(seconds=1)
-    return _provider_budget_wait(delivery.kind, now)
+        return oldest + METHOD_WINDOW - now + timedelta(seconds=1), HELD
+    wait = _provider_budget_wait(delivery.kind, now)
+    return (wait, THROTTLED) if wait is not None else None
 
 
 def _provider_budget_wait(kind: str, now: datetime) -> timedelta | None:
@@ -168,3 +173,11 @@ def delivery_status_update(*, provider_id: str, status: str, answered_by: str = 
         else:
             Delivery.objects.filter(pk=d.pk).update(provider_status=status[:20])
     return len(deliveries)
+
+
+def deliveries_cancel_unneeded(*, incident_id: int) -> int:
+    """An acknowledged, mitigated or resolved incident needs no more pages: cancel what is still
+    pending at once (the sweep would within seconds, and deliver re-checks anyway)."""
+    return Delivery.objects.filter(page__incident_id=incident_id, status=Status.PENDING).exclude(
+        page__incident__status=Incident.Status.TRIGGERED).update(
+        status=Status.CANCELLED, error="incident no longer needs a page")

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from .delivery import deliver as deliver_one
+from .delivery import deliveries_cancel_unneeded
 from .escalation import escalate as escalate_one
 from .slack_sync import incident_slack_sync
 from .sweep import sweep as sweep_all
@@ -30,4 +31,5 @@ def send_verification(self, contact_method_id: int, code: str) -> None:
 
 @shared_task(name="notifications.incident_changed", acks_late=True, ignore_result=True)
 def incident_changed(incident_id: int) -> None:
+    deliveries_cancel_unneeded(incident_id=incident_id)
     incident_slack_sync(incident_id=incident_id)

@@ -61,6 +61,14 @@ def running_in(sessions: set[int]) -> list[int]:
             if state != "Z" and (sid in sessions or pgid in sessions)]
 
 
+def left_running(sessions: set[int], *, within: float = 3.0) -> list[int]:
+    """running_in, allowing the kernel a moment to finish off processes that were just SIGKILLed."""
+    deadline = time.monotonic() + within
+    while (alive := running_in(sessions)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alive
+
+
 class Serve:
     def __init__(self, env: dict, log_path: Path):
         self.port = int(env["PORT"])
@@ -132,7 +140,7 @@ def test_a_stop_signal_stops_the_web_server_and_the_worker_leaving_no_process(se
 
     os.kill(serve.proc.pid, signum)
     assert serve.exit_code() == 0, serve.output()
-    assert running_in(serve.sessions) == [], serve.output()
+    assert left_running(serve.sessions) == [], serve.output()
     assert "Stopped." in serve.output()
 
 
@@ -142,7 +150,7 @@ def test_the_access_log_hides_integration_tokens(serve):
         urllib.request.urlopen(f"http://127.0.0.1:{serve.port}/integrations/int_TOKEN-IN-THE-PATH/", timeout=5)
     except urllib.error.HTTPError:
         pass
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 20
     while "/integrations/[redacted]/" not in serve.output() and time.monotonic() < deadline:
         time.sleep(0.1)
     access_lines = [line for line in serve.output().splitlines() if '"GET /integrations/' in line]
@@ -154,7 +162,7 @@ def test_when_a_child_dies_serve_stops_the_rest_and_fails(serve):
     os.kill(serve.child_pid("gunicorn"), signal.SIGKILL)
     assert serve.exit_code() != 0
     assert "web exited unexpectedly with code -9" in serve.output()
-    assert running_in(serve.sessions) == [], serve.output()
+    assert left_running(serve.sessions) == [], serve.output()
 
 
 def test_a_child_that_ignores_sigterm_is_killed_with_everything_it_forked(monkeypatch):
@@ -180,7 +188,7 @@ def test_a_child_that_ignores_sigterm_is_killed_with_everything_it_forked(monkey
         started = time.monotonic()
         supervisor.stop()
         assert time.monotonic() - started < 5
-        assert running_in({pgid}) == []
+        assert left_running({pgid}) == []
     finally:
         try:
             os.killpg(pgid, signal.SIGKILL)

@@ -175,3 +175,18 @@ def test_low_urgency_uses_low_rules(world, clock):
     incident_trigger(service=world["service"], title="Queue slow", dedup_key="q", urgency="low")
     run_due_work()
     assert list(Delivery.objects.values_list("kind", flat=True)) == ["sms"]  # no call for low urgency
+
+
+def test_acknowledging_cancels_pending_deliveries_at_once(world, clock, sent_tasks, django_capture_on_commit_callbacks):
+    from notifications.tasks import incident_changed
+
+    Override.objects.create(schedule=world["schedule"], user=world["alice"], starts_at=timezone.now() - timedelta(hours=1),
+                            ends_at=timezone.now() + timedelta(days=1))
+    incident = open_incident(world)
+    run_due_work()
+    sent_tasks.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_acknowledge(incident=incident, by=world["alice"], via="web")
+    for task in sent_tasks.named("notifications.incident_changed"):
+        incident_changed.apply(args=task["args"]).get()
+    assert Delivery.objects.get(kind="voice").status == "cancelled"

@@ -249,3 +249,15 @@ def test_replayed_or_forged_slack_requests_are_refused(world, slack_fake, client
     assert slack_signed(client, "/notifications/slack/interactions/", payload, secret="nope").status_code == 403
     incident.refresh_from_db()
     assert incident.status == "triggered"
+
+
+def test_provider_send_rate_pauses_a_page_without_bundling_it(world, twilio_fake, clock, settings):
+    settings.PROVIDER_SENDS_PER_SECOND = {"sms": 1, "voice": 5}
+    page_alice(world, "first")
+    page_alice(world, "second")
+    held = Delivery.objects.get(kind="sms", page__incident__title="second")
+    assert held.status == "pending" and held.error == "held by the provider's send rate"
+    clock.shift(timedelta(seconds=2))
+    run_due_work()
+    bodies = [m["body"] for m in twilio_fake.messages if m["to"] == ALICE]
+    assert len(bodies) == 2 and "more incidents" not in bodies[1]
