@@ -48,8 +48,9 @@ def escalate(*, incident_id: int, now: datetime | None = None) -> list[Delivery]
             return []
         step = steps[incident.escalation_step % len(steps)]
         deliveries = _page_step(incident=incident, step=step, now=now)
-        _advance(incident=incident, steps=steps, repeat_count=policy.repeat_count, delay=step.delay_minutes, now=now)
-        transaction.on_commit(lambda: _enqueue(deliveries, incident))
+        next_at = _advance(incident=incident, steps=steps, repeat_count=policy.repeat_count,
+                           delay=step.delay_minutes, now=now)
+        transaction.on_commit(lambda: _enqueue(deliveries, incident.pk, next_at))
     return deliveries
 
 
@@ -94,7 +95,8 @@ def _deliveries_for(*, page: Page, urgency: str, now: datetime) -> list[Delivery
     ])
 
 
-def _advance(*, incident: Incident, steps: list, repeat_count: int, delay: int, now: datetime) -> None:
+def _advance(*, incident: Incident, steps: list, repeat_count: int, delay: int, now: datetime) -> datetime | None:
+    """Move to the next step (or loop); returns when it is due, None when the policy is done."""
     step, loop = incident.escalation_step + 1, incident.escalation_loop
     if step >= len(steps):
         step, loop = 0, loop + 1
@@ -103,9 +105,10 @@ def _advance(*, incident: Incident, steps: list, repeat_count: int, delay: int, 
             next_escalation_at=None, escalation_step=len(steps), escalation_loop=incident.escalation_loop)
         timeline_add(incident=incident, kind="escalation_exhausted", at=now,
                      text="The escalation policy has run out of steps; nobody more will be paged.")
-        return
-    Incident.objects.filter(pk=incident.pk).update(
-        escalation_step=step, escalation_loop=loop, next_escalation_at=now + timedelta(minutes=delay))
+        return None
+    next_at = now + timedelta(minutes=delay)
+    Incident.objects.filter(pk=incident.pk).update(escalation_step=step, escalation_loop=loop, next_escalation_at=next_at)
+    return next_at
 
 
 def _stop(incident: Incident, kind: str, text: str) -> None:
@@ -114,15 +117,14 @@ def _stop(incident: Incident, kind: str, text: str) -> None:
         timeline_add(incident=incident, kind=kind, text=text)
 
 
-def _enqueue(deliveries: list[Delivery], incident: Incident) -> None:
+def _enqueue(deliveries: list[Delivery], incident_id: int, next_at: datetime | None) -> None:
     """Hints for the workers; if any is lost the sweep finds the due rows anyway."""
     now = timezone.now()
     for delivery in deliveries:
         countdown = max(0.0, (delivery.due_at - now).total_seconds())
         current_app.send_task("notifications.deliver", args=[delivery.pk], countdown=countdown)
-    next_at = Incident.objects.filter(pk=incident.pk).values_list("next_escalation_at", flat=True).first()
     if next_at is not None:
-        current_app.send_task("notifications.escalate", args=[incident.pk],
+        current_app.send_task("notifications.escalate", args=[incident_id],
                               countdown=max(0.0, (next_at - now).total_seconds()))
 
 

@@ -5,6 +5,7 @@ import pytest
 from notifications.clients import reset_clients
 from tests.fakes.slack import SlackFake
 from tests.fakes.twilio import TwilioFake
+from tests.process_helpers import Closer, shared_databases
 
 TWILIO_SID = "AC" + "0123456789abcdef" * 2
 TWILIO_TOKEN = "twilio-test-auth-token"
@@ -42,3 +43,19 @@ def closed_port_url():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    """Migrated once per run and cloned per test by the process-level tests."""
+    dbs = shared_databases(tmp_path_factory.getbasetemp() / "vigil-databases")
+    yield dbs
+    dbs.close()
+
+
+@pytest.fixture
+def closer():
+    """Stops, at the end of a test, every process and server handed to it."""
+    closing = Closer()
+    yield closing
+    closing.close_all()

@@ -16,13 +16,11 @@ from incidents.models import Incident, Service, TimelineEvent
 from incidents.services import incident_trigger
 from notifications.models import Delivery, Page
 from tests.process_helpers import (
-    Closer,
     DjangoProbe,
     FakeTwilio,
     Worker,
     seed_paging,
     send_task,
-    shared_databases,
     suite_broker,
     vigil_env,
 )
@@ -35,20 +33,6 @@ PAGES = GROUPS * PER_GROUP * 3
 WORKERS = 3
 PROVIDER_DELAY = 0.2
 DEADLINE = 60
-
-
-@pytest.fixture(scope="session")
-def databases(tmp_path_factory):
-    dbs = shared_databases(tmp_path_factory.getbasetemp() / "vigil-databases")
-    yield dbs
-    dbs.close()
-
-
-@pytest.fixture
-def closer():
-    closing = Closer()
-    yield closing
-    closing.close_all()
 
 
 def phone(group: int, person: int) -> str:

@@ -17,7 +17,6 @@ from django.utils import timezone
 from incidents.models import Incident
 from notifications.models import Delivery
 from tests.process_helpers import (
-    Closer,
     DjangoProbe,
     FakeTwilio,
     Serve,
@@ -26,7 +25,6 @@ from tests.process_helpers import (
     post_alert,
     post_signed_sms,
     seed_paging,
-    shared_databases,
     suite_broker,
     vigil_env,
 )
@@ -36,20 +34,6 @@ pytestmark = pytest.mark.slow
 ALICE, CAROL = "+14155550101", "+14155550103"
 PAGE_TIMEOUT = 20
 SWEEP_INTERVAL = 5  # CELERY_BEAT_SCHEDULE["paging-sweep"]
-
-
-@pytest.fixture(scope="session")
-def databases(tmp_path_factory):
-    dbs = shared_databases(tmp_path_factory.getbasetemp() / "vigil-databases")
-    yield dbs
-    dbs.close()
-
-
-@pytest.fixture
-def closer():
-    closing = Closer()
-    yield closing
-    closing.close_all()
 
 
 def bring_forward(*, incidents: list[int]) -> int:

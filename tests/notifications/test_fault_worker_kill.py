@@ -23,7 +23,6 @@ from tests.process_helpers import (
     Worker,
     incident_state,
     seed_paging,
-    shared_databases,
     suite_broker,
     trigger,
     vigil_env,
@@ -35,20 +34,6 @@ pytestmark = pytest.mark.slow
 ALICE, CAROL = "+14155550101", "+14155550103"
 PAGE_TIMEOUT = 20
 SWEEP_INTERVAL = 5  # CELERY_BEAT_SCHEDULE["paging-sweep"]
-
-
-@pytest.fixture(scope="session")
-def databases(tmp_path_factory):
-    dbs = shared_databases(tmp_path_factory.getbasetemp() / "vigil-databases")
-    yield dbs
-    dbs.close()
-
-
-@pytest.fixture
-def closer():
-    closing = Closer()
-    yield closing
-    closing.close_all()
 
 
 def make_step_due(*, incident: int) -> None:
