@@ -268,10 +268,11 @@ def migrate(var_dir: Path, database_url: str) -> None:
 
 class Broker:
     """filesystem:// (each stack's var dir holds its queue), or Redis: the server
-    CELERY_BROKER_URL names, on database 5, flushed before and after use so that no message of
-    another run (or of the developer's own worker on db 0) is consumed."""
+    CELERY_BROKER_URL names, on database VIGIL_TEST_REDIS_DB (5 unless set), flushed before and
+    after use so that no message of another run (or of the developer's own worker on db 0) is
+    consumed. Two suites running at once on one Redis server each need their own number."""
 
-    REDIS_DB = 5
+    REDIS_DB = int(os.environ.get("VIGIL_TEST_REDIS_DB", "5"))
 
     def __init__(self, redis_url: str | None = None):
         if redis_url:
