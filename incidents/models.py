@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -18,6 +18,12 @@ class Service(models.Model):
     # A Slack channel id (C…) where each incident gets a message kept up to date.
     slack_channel = models.CharField(max_length=40, blank=True, validators=[RegexValidator(
         r"^[CG][A-Z0-9]{6,39}$", "A Slack channel id looks like C0123ABCD (channel settings → About).")])
+    # An acknowledgement not followed by mitigation or resolution within this time expires: the
+    # incident is triggered again and paging resumes. Null: acknowledgements never expire.
+    ack_timeout_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1440)],
+        help_text="Minutes an acknowledged incident may stay unmitigated before it is triggered again "
+                  "(1–1440); empty for never.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -112,6 +118,19 @@ class Incident(models.Model):
     next_escalation_at = models.DateTimeField(null=True, blank=True)
     escalation_step = models.PositiveSmallIntegerField(default=0)
     escalation_loop = models.PositiveSmallIntegerField(default=0)
+    # Bumped by every action that restarts paging on purpose (reopen, un-acknowledge, reassign,
+    # escalate now, an expired acknowledgement): a page is unique per round, so people already
+    # paged at a step are paged again, once.
+    paging_round = models.PositiveIntegerField(default=0)
+    # Set by a reassignment: another policy instead of the service's, and a person paged directly
+    # before its first step.
+    escalation_policy = models.ForeignKey(
+        EscalationPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="reassigned_incidents")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Since when paging has reached nobody (no policy, nobody on call, nobody with a usable rule);
+    # cleared as soon as a step reaches someone.
+    unreachable_since = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,12 +1,13 @@
 """Reads. Every query a person can reach goes through a scoping function here, so that a member
 of one team can never see another team's data: superusers see everything."""
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, QuerySet
 
-from oncall.models import ApiToken, Membership, Team
+from oncall.models import ApiToken, EscalationPolicy, EscalationStep, Membership, Team
 
 from .models import Alert, ChangeEvent, Incident, Integration, MaintenanceWindow, Service, TimelineEvent
 
@@ -145,3 +146,49 @@ def maintenance_windows_visible_to(user: User | AnonymousUser) -> QuerySet[Maint
     if not user.is_authenticated:
         return qs.none()
     return qs if user.is_superuser else qs.filter(service__team_id__in=_team_ids(user))
+
+
+# How long a person an incident was reassigned to has, when no policy step says, before the
+# policy's first step is paged.
+ASSIGNEE_WAIT_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One step of an incident's escalation: a step of its policy, or the person it was assigned to."""
+
+    delay_minutes: int
+    policy_step: EscalationStep | None = None
+    person: User | None = None
+
+
+@dataclass(frozen=True)
+class EscalationPlan:
+    steps: list[PlanStep]
+    repeat_count: int
+    policy: EscalationPolicy | None
+
+
+def incident_escalation_plan(*, incident: Incident) -> EscalationPlan:
+    """Who an incident pages, step by step: the policy it was reassigned to or else its service's,
+    preceded by the person it was assigned to (who gets as long as the first step does)."""
+    policy = incident.escalation_policy or incident.service.escalation_policy
+    policy_steps = list(policy.steps.order_by("position")) if policy else []
+    steps = [PlanStep(delay_minutes=s.delay_minutes, policy_step=s) for s in policy_steps]
+    if incident.assignee_id:
+        wait = policy_steps[0].delay_minutes if policy_steps else ASSIGNEE_WAIT_MINUTES
+        steps.insert(0, PlanStep(delay_minutes=wait, person=incident.assignee))
+    return EscalationPlan(steps=steps, repeat_count=policy.repeat_count if policy else 0, policy=policy)
+
+
+def reassign_targets_for(user: User | AnonymousUser) -> tuple[QuerySet[User], QuerySet[EscalationPolicy]]:
+    """Whom a person may reassign an incident to: members and policies of their own teams (all
+    for a superuser)."""
+    people = User.objects.filter(is_active=True).order_by("username")
+    policies = EscalationPolicy.objects.select_related("team").order_by("team__name", "name")
+    if not user.is_authenticated:
+        return people.none(), policies.none()
+    if user.is_superuser:
+        return people, policies
+    teams = _team_ids(user)
+    return people.filter(memberships__team_id__in=teams).distinct(), policies.filter(team_id__in=teams)

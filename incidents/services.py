@@ -1,7 +1,7 @@
 """Every write to incidents. Each function is one verb, keyword-only, one transaction, and one
 timeline line naming who did it and through which channel."""
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from celery import current_app
 from django.contrib.auth.models import User
@@ -12,6 +12,7 @@ from django.utils import timezone
 from oncall.models import EscalationPolicy, Team, hash_secret, new_secret
 
 from .models import Incident, Integration, MaintenanceWindow, Service, Severity, TimelineEvent, Urgency
+from .selectors import incident_escalation_plan
 
 Status = Incident.Status
 
@@ -113,16 +114,21 @@ def _bump_open_incident(*, service: Service, dedup_key: str, at: datetime, lates
 def _transition(
     *, incident: Incident, to: str, allowed_from: tuple[str, ...], by: User | None, via: str,
     kind: str, text: str, changes: dict, at: datetime | None = None, data: dict | None = None,
+    expect: dict | None = None,
 ) -> Incident:
     """Move an incident between states with a conditional update, so that of two concurrent
-    requests exactly one wins and the other learns what happened instead."""
+    requests exactly one wins and the other learns what happened instead. `expect`: further
+    fields that must still hold the values the caller read."""
     now = at or timezone.now()
     with transaction.atomic():
-        won = Incident.objects.filter(pk=incident.pk, status__in=allowed_from).update(
+        won = Incident.objects.filter(pk=incident.pk, status__in=allowed_from, **(expect or {})).update(
             status=to, updated_at=now, **changes
         )
         if not won:
             current = Incident.objects.select_related("acknowledged_by").get(pk=incident.pk)
+            if current.status in allowed_from:
+                raise AlreadyHandled(f"Incident #{current.number} changed meanwhile (someone else acted on it); "
+                                     "reload it and try again.")
             if current.status == to and kind != "reopened":
                 who = f" by {current.acknowledged_by}" if to == Status.ACKNOWLEDGED and current.acknowledged_by else ""
                 raise AlreadyHandled(f"Incident #{current.number} is already {current.status}{who}.")
@@ -186,7 +192,7 @@ def incident_reopen(*, incident: Incident, by: User | None, via: str, reason: st
                 at=now, changes={
                     "acknowledged_at": None, "acknowledged_by": None, "mitigated_at": None,
                     "resolved_at": None, "resolved_by": None, "reopened_at": now, "next_escalation_at": now,
-                    "escalation_step": 0, "escalation_loop": 0,
+                    "escalation_step": 0, "escalation_loop": 0, "paging_round": F("paging_round") + 1,
                 },
             )
             _kick_engine(reopened.pk)
@@ -199,6 +205,121 @@ def incident_reopen(*, incident: Incident, by: User | None, via: str, reason: st
             f"Incident #{incident.number} cannot be reopened: incident{number} is already open "
             "for the same alert (dedup key)."
         ) from None
+
+
+# --- Restarting paging on purpose --------------------------------------------------------------
+# Each bumps the paging round (a page is unique per round, so people paged before are paged again,
+# once), puts the incident back to triggered, and kicks the engine after commit.
+
+def _restart_paging(
+    *, incident: Incident, allowed_from: tuple[str, ...], by: User | None, via: str, kind: str, text: str,
+    position, changes: dict | None = None, data: dict | None = None, expect: dict | None = None,
+) -> Incident:
+    """`position(current) -> (step, loop)`: where the new round starts, from the row as it is now."""
+    now = timezone.now()
+    with transaction.atomic():
+        current = Incident.objects.select_related("service__escalation_policy", "escalation_policy", "assignee").get(
+            pk=incident.pk)
+        step, loop = position(current)
+        restarted = _transition(
+            incident=current, to=Status.TRIGGERED, allowed_from=allowed_from, by=by, via=via, kind=kind, text=text,
+            at=now, data=data, expect={"paging_round": current.paging_round, **(expect or {})},
+            changes={"acknowledged_at": None, "acknowledged_by": None, "next_escalation_at": now,
+                     "escalation_step": step, "escalation_loop": loop, "paging_round": F("paging_round") + 1,
+                     **(changes or {})},
+        )
+        _kick_engine(restarted.pk)
+    return restarted
+
+
+def _next_step(incident: Incident) -> tuple[int, int]:
+    # The engine keeps the position of the step it pages next; past the end (the policy ran out),
+    # escalating starts it over.
+    if incident.escalation_step >= len(incident_escalation_plan(incident=incident).steps):
+        return 0, 0
+    return incident.escalation_step, incident.escalation_loop
+
+
+def _step_paged_last(incident: Incident) -> tuple[int, int]:
+    step, loop = incident.escalation_step, incident.escalation_loop
+    count = len(incident_escalation_plan(incident=incident).steps)
+    if step > 0:
+        return min(step, max(count, 1)) - 1, loop
+    if loop > 0 and count:
+        return count - 1, loop - 1
+    return 0, 0
+
+
+def incident_escalate_now(*, incident: Incident, by: User | None, via: str) -> Incident:
+    """Page the next step at once instead of waiting for its delay (an acknowledged incident is
+    triggered again for it)."""
+    return _restart_paging(
+        incident=incident, allowed_from=(Status.TRIGGERED, Status.ACKNOWLEDGED), by=by, via=via, kind="escalated",
+        text=f"Escalated to the next step by {_who(by)}", position=_next_step,
+    )
+
+
+def incident_unacknowledge(*, incident: Incident, by: User | None, via: str, reason: str = "") -> Incident:
+    """Back to triggered: the step that was paging when it was acknowledged is paged again, and
+    the policy goes on from there."""
+    return _restart_paging(
+        incident=incident, allowed_from=(Status.ACKNOWLEDGED,), by=by, via=via, kind="unacknowledged",
+        text=reason or f"Un-acknowledged by {_who(by)}: paging resumes", position=_step_paged_last,
+    )
+
+
+def incident_reassign(
+    *, incident: Incident, by: User | None, via: str, to_user: User | None = None,
+    to_policy: EscalationPolicy | None = None,
+) -> Incident:
+    """Hand the incident to a person (paged at once, then the policy if they do not acknowledge)
+    or to another escalation policy (paged from its first step). Callers check that the caller may
+    see the target."""
+    if (to_user is None) == (to_policy is None):
+        raise IncidentError("Reassign to either a person or an escalation policy.")
+    if to_user is not None:
+        if not to_user.is_active:
+            raise IncidentError(f"{to_user.get_username()} cannot be paged: their account is inactive.")
+        changes, target, data = {"assignee": to_user}, to_user.get_username(), {"user": to_user.pk}
+    else:
+        changes = {"escalation_policy": to_policy, "assignee": None}
+        target, data = f"escalation policy {to_policy.name}", {"escalation_policy": to_policy.pk}
+    return _restart_paging(
+        incident=incident, allowed_from=(Status.TRIGGERED, Status.ACKNOWLEDGED), by=by, via=via, kind="reassigned",
+        text=f"Reassigned to {target} by {_who(by)}", position=lambda current: (0, 0), changes=changes, data=data,
+    )
+
+
+ACK_TIMEOUT_BATCH = 200
+
+
+def incidents_ack_timeouts_expire(*, now: datetime | None = None) -> int:
+    """Trigger again every incident whose acknowledgement outlived its service's timeout without
+    mitigation or resolution. Returns how many."""
+    now = now or timezone.now()
+    expired = 0
+    timeouts = Service.objects.filter(ack_timeout_minutes__isnull=False).values_list(
+        "ack_timeout_minutes", flat=True).distinct()
+    for minutes in sorted(set(timeouts)):
+        overdue = Incident.objects.filter(
+            status=Status.ACKNOWLEDGED, service__ack_timeout_minutes=minutes,
+            acknowledged_at__lte=now - timedelta(minutes=minutes),
+        ).select_related("acknowledged_by")[:ACK_TIMEOUT_BATCH]
+        for incident in overdue:
+            who = f" by {incident.acknowledged_by.get_username()}" if incident.acknowledged_by else ""
+            try:
+                _restart_paging(
+                    incident=incident, allowed_from=(Status.ACKNOWLEDGED,), by=None, via=TimelineEvent.Via.SYSTEM,
+                    kind="ack_timeout", position=_step_paged_last, data={"ack_timeout_minutes": minutes},
+                    text=f"The acknowledgement{who} expired: not mitigated or resolved within {minutes} min. "
+                         "Triggered again; paging resumes.",
+                    # Acknowledged again since it was read: that acknowledgement has its own time.
+                    expect={"acknowledged_at": incident.acknowledged_at},
+                )
+            except IncidentError:
+                continue  # mitigated, resolved or acknowledged again meanwhile
+            expired += 1
+    return expired
 
 
 def incident_note_add(*, incident: Incident, by: User | None, via: str, text: str) -> TimelineEvent:
@@ -246,9 +367,11 @@ def integration_rotate_token(*, integration: Integration) -> str:
 
 
 def service_create(*, team: Team, name: str, description: str = "", runbook_url: str = "",
-                   escalation_policy: EscalationPolicy | None = None, slack_channel: str = "") -> Service:
+                   escalation_policy: EscalationPolicy | None = None, slack_channel: str = "",
+                   ack_timeout_minutes: int | None = None) -> Service:
     return Service.objects.create(team=team, name=name, description=description, runbook_url=runbook_url,
-                                  escalation_policy=escalation_policy, slack_channel=slack_channel)
+                                  escalation_policy=escalation_policy, slack_channel=slack_channel,
+                                  ack_timeout_minutes=ack_timeout_minutes)
 
 
 _KEEP = object()
@@ -257,12 +380,15 @@ _KEEP = object()
 def service_update(
     *, service: Service, name: str | None = None, description: str | None = None, runbook_url: str | None = None,
     escalation_policy: EscalationPolicy | None | object = _KEEP, slack_channel: str | None = None,
+    ack_timeout_minutes: int | None | object = _KEEP,
 ) -> Service:
-    """Fields given as None are kept, except escalation_policy, which None clears."""
+    """Fields given as None are kept, except escalation_policy and ack_timeout_minutes, which None clears."""
     changes = {k: v for k, v in {"name": name, "description": description, "runbook_url": runbook_url,
                                  "slack_channel": slack_channel}.items() if v is not None}
     if escalation_policy is not _KEEP:
         changes["escalation_policy"] = escalation_policy
+    if ack_timeout_minutes is not _KEEP:
+        changes["ack_timeout_minutes"] = ack_timeout_minutes
     for field, value in changes.items():
         setattr(service, field, value)
     if changes:

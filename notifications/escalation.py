@@ -13,106 +13,109 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from incidents.models import Incident
-from incidents.services import timeline_add
-from oncall.models import NotificationRule
+from incidents.selectors import PlanStep, incident_escalation_plan
+from incidents.services import IncidentError, incident_escalate_now, timeline_add
 from oncall.policies import step_users_at
 
 from .models import Delivery, Page
+from .paging import page_people
+from .unreachable import page_managers_instead
 
 log = logging.getLogger(__name__)
 
+# The first key of the advisory lock escalators take, so that it cannot clash with another
+# advisory lock on the same number (b"vESC").
+ESCALATOR_LOCK_NAMESPACE = 0x76455343
 
-def _locked_incident(incident_id: int) -> Incident | None:
-    qs = Incident.objects.select_related("service", "service__escalation_policy").filter(pk=incident_id)
-    if connection.vendor == "postgresql":
-        # Another worker escalating this incident right now holds the row: skip rather than wait,
-        # it is doing the work. (SQLite serialises writers with BEGIN IMMEDIATE instead.)
-        qs = qs.select_for_update(skip_locked=True, of=("self",))
-    return qs.first()
+
+def _escalator_lock(incident_id: int) -> bool:
+    """Only escalators exclude each other. Alert intake locks the incident row for every alert it
+    counts; an escalator that waited for, or stepped aside from, that row would page nobody during
+    an alert storm. Returns False when another escalator is on this incident: it does the work."""
+    if connection.vendor != "postgresql":
+        return True  # SQLite serialises writers (BEGIN IMMEDIATE)
+    with connection.cursor() as cursor:
+        # The second key is an int4: ids past 2**31 share a lock with another incident, which at
+        # worst delays one of them to the next sweep.
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s::int4, %s::int4)",
+                       [ESCALATOR_LOCK_NAMESPACE, incident_id % 2**31])
+        return cursor.fetchone()[0]
 
 
 def escalate(*, incident_id: int, now: datetime | None = None) -> list[Delivery]:
-    """Page the current step of a due, still-triggered incident and schedule the next step."""
+    """Page the current step of a due, still-triggered incident and schedule the next step.
+
+    The incident row is read, not locked: every write below is an insert under a unique constraint
+    or an update conditional on the position read, so an acknowledgement or a restart committed
+    meanwhile wins and this run's position change is dropped."""
     now = now or timezone.now()
     with transaction.atomic():
-        incident = _locked_incident(incident_id)
+        if not _escalator_lock(incident_id):
+            return []
+        incident = Incident.objects.select_related(
+            "service__escalation_policy", "escalation_policy", "assignee", "team").filter(pk=incident_id).first()
         if incident is None or incident.status != Incident.Status.TRIGGERED:
             return []
         if incident.next_escalation_at is None or incident.next_escalation_at > now:
             return []
-        policy = incident.service.escalation_policy
-        steps = list(policy.steps.order_by("position")) if policy else []
-        if not steps:
+        plan = incident_escalation_plan(incident=incident)
+        if not plan.steps:
+            deliveries, next_at = page_managers_instead(
+                incident=incident, step=0, label="no escalation policy", now=now), None
             _stop(incident, "no_policy", f"Nobody is paged: service {incident.service.name} has no escalation "
                   "policy with steps. Set one on the service.")
-            return []
-        step = steps[incident.escalation_step % len(steps)]
-        deliveries = _page_step(incident=incident, step=step, now=now)
-        next_at = _advance(incident=incident, steps=steps, repeat_count=policy.repeat_count,
-                           delay=step.delay_minutes, now=now)
+        else:
+            # Past the end only when the policy lost steps since the position was set: start at the top.
+            index = incident.escalation_step if incident.escalation_step < len(plan.steps) else 0
+            deliveries = _page_step(incident=incident, step=plan.steps[index], index=index, now=now)
+            next_at = _advance(incident=incident, index=index, steps=plan.steps, repeat_count=plan.repeat_count,
+                               now=now)
         transaction.on_commit(lambda: _enqueue(deliveries, incident.pk, next_at))
     return deliveries
 
 
-def _page_step(*, incident: Incident, step, now: datetime) -> list[Delivery]:
-    label = f"step {incident.escalation_step + 1}" + (f", repeat {incident.escalation_loop}" if incident.escalation_loop else "")
-    users = step_users_at(step=step, at=now)
+def _page_step(*, incident: Incident, step: PlanStep, index: int, now: datetime) -> list[Delivery]:
+    label = f"step {index + 1}" + (f", repeat {incident.escalation_loop}" if incident.escalation_loop else "")
+    if step.person is not None:
+        users = [step.person] if step.person.is_active else []
+        reason = Page.Reason.ASSIGNED
+    else:
+        users = step_users_at(step=step.policy_step, at=now)
+        reason = Page.Reason.STEP
     if not users:
         timeline_add(incident=incident, kind="warning", at=now,
-                     text=f"Nobody to page at {label}: no one is on call for its targets. Moving on.")
-        return []
-    deliveries: list[Delivery] = []
-    for user in users:
-        page, created = Page.objects.get_or_create(
-            incident=incident, user=user, step=incident.escalation_step, loop=incident.escalation_loop,
-            defaults={"created_at": now})
-        if not created:
-            continue
-        made = _deliveries_for(page=page, urgency=incident.urgency, now=now)
-        deliveries += made
-        if made:
-            timeline_add(incident=incident, kind="paged", at=now, actor=None,
-                         text=f"Paging {user.get_username()} ({label}): " + ", ".join(
-                             f"{d.kind} {'now' if d.due_at <= now else 'at +' + str(int((d.due_at - now).total_seconds() // 60)) + ' min'}"
-                             for d in made),
-                         data={"user": user.pk, "step": incident.escalation_step, "loop": incident.escalation_loop})
-        else:
-            timeline_add(incident=incident, kind="warning", at=now,
-                         text=f"{user.get_username()} has no verified contact method for {incident.urgency}-urgency "
-                              f"pages ({label}): they cannot be reached.", data={"user": user.pk})
-    return deliveries
+                     text=f"Nobody to page at {label}: no one is on call for its targets.")
+    deliveries, reached = page_people(incident=incident, users=users, step=index, reason=reason, label=label, now=now)
+    if reached:
+        if incident.unreachable_since is not None:
+            Incident.objects.filter(pk=incident.pk, paging_round=incident.paging_round).update(unreachable_since=None)
+        return deliveries
+    return deliveries + page_managers_instead(incident=incident, step=index, label=label, now=now)
 
 
-def _deliveries_for(*, page: Page, urgency: str, now: datetime) -> list[Delivery]:
-    rules = NotificationRule.objects.filter(
-        user_id=page.user_id, urgency=urgency, contact_method__verified_at__isnull=False,
-        contact_method__disabled_at__isnull=True,
-    ).select_related("contact_method").order_by("delay_minutes", "id")
-    return Delivery.objects.bulk_create([
-        Delivery(page=page, contact_method=rule.contact_method, rule=rule, kind=rule.contact_method.kind,
-                 due_at=now + timedelta(minutes=rule.delay_minutes))
-        for rule in rules
-    ])
-
-
-def _advance(*, incident: Incident, steps: list, repeat_count: int, delay: int, now: datetime) -> datetime | None:
-    """Move to the next step (or loop); returns when it is due, None when the policy is done."""
-    step, loop = incident.escalation_step + 1, incident.escalation_loop
+def _advance(*, incident: Incident, index: int, steps: list, repeat_count: int, now: datetime) -> datetime | None:
+    """Move to the next step (or loop); returns when it is due, None when the policy is done or
+    someone acknowledged or restarted paging since the incident was read."""
+    step, loop = index + 1, incident.escalation_loop
     if step >= len(steps):
         step, loop = 0, loop + 1
+    as_read = Incident.objects.filter(
+        pk=incident.pk, status=Incident.Status.TRIGGERED, paging_round=incident.paging_round,
+        escalation_step=incident.escalation_step, escalation_loop=incident.escalation_loop)
     if loop > repeat_count:
-        Incident.objects.filter(pk=incident.pk).update(
-            next_escalation_at=None, escalation_step=len(steps), escalation_loop=incident.escalation_loop)
-        timeline_add(incident=incident, kind="escalation_exhausted", at=now,
-                     text="The escalation policy has run out of steps; nobody more will be paged.")
+        if as_read.update(next_escalation_at=None, escalation_step=len(steps)):
+            timeline_add(incident=incident, kind="escalation_exhausted", at=now,
+                         text="The escalation policy has run out of steps; nobody more will be paged.")
         return None
-    next_at = now + timedelta(minutes=delay)
-    Incident.objects.filter(pk=incident.pk).update(escalation_step=step, escalation_loop=loop, next_escalation_at=next_at)
+    next_at = now + timedelta(minutes=steps[index].delay_minutes)
+    if not as_read.update(escalation_step=step, escalation_loop=loop, next_escalation_at=next_at):
+        return None
     return next_at
 
 
 def _stop(incident: Incident, kind: str, text: str) -> None:
-    Incident.objects.filter(pk=incident.pk).update(next_escalation_at=None)
+    Incident.objects.filter(pk=incident.pk, status=Incident.Status.TRIGGERED,
+                            paging_round=incident.paging_round).update(next_escalation_at=None)
     if not incident.timeline.filter(kind=kind).exists():
         timeline_add(incident=incident, kind=kind, text=text)
 
@@ -129,12 +132,10 @@ def _enqueue(deliveries: list[Delivery], incident_id: int, next_at: datetime | N
 
 
 def escalate_now(*, incident: Incident, by=None, via: str = "voice") -> bool:
-    """Skip the wait: page the next step at once (a responder pressed 3 on the call)."""
-    with transaction.atomic():
-        moved = Incident.objects.filter(pk=incident.pk, status=Incident.Status.TRIGGERED,
-                                        next_escalation_at__isnull=False).update(next_escalation_at=timezone.now())
-        if moved:
-            timeline_add(incident=incident, kind="escalated", actor=by, via=via,
-                         text=f"Escalated to the next step by {by.get_username() if by else 'the system'}")
-            transaction.on_commit(lambda: current_app.send_task("notifications.escalate", args=[incident.pk]))
-    return bool(moved)
+    """Skip the wait: page the next step at once (a responder pressed 3 on the call). Kept for the
+    inbound channels; the state change is incidents' incident_escalate_now."""
+    try:
+        incident_escalate_now(incident=incident, by=by, via=via)
+    except IncidentError:
+        return False
+    return True

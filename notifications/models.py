@@ -23,22 +23,30 @@ class OutboxMessage(models.Model):
 
 
 class Page(models.Model):
-    """One person paged for one incident at one step of one loop of its escalation policy.
+    """One person paged for one incident at one step of one loop of its escalation policy, in
+    one paging round (see Incident.paging_round).
 
     Unique, so that an escalation step that runs twice (two workers, a retry after a crash)
-    pages each person once.
+    pages each person once; a new round (reopen, un-acknowledge, ...) pages them again.
     """
+
+    class Reason(models.TextChoices):
+        STEP = "step", "Escalation step"
+        ASSIGNED = "assigned", "Assigned directly"
+        FALLBACK = "fallback", "Team manager: nobody else could be reached"
 
     incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="pages")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pages")
     step = models.PositiveSmallIntegerField()
     loop = models.PositiveSmallIntegerField(default=0)
+    round = models.PositiveIntegerField(default=0)
+    reason = models.CharField(max_length=10, choices=Reason.choices, default=Reason.STEP)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["incident", "user", "step", "loop"], name="page_unique_per_step"),
+            models.UniqueConstraint(fields=["incident", "user", "step", "loop", "round"], name="page_unique_per_round"),
         ]
         indexes = [models.Index(fields=["user", "-created_at"], name="page_user_time")]
 

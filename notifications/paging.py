@@ -1,0 +1,53 @@
+"""Paging people: one Page per person, position and round, with the deliveries their own
+notification rules ask for."""
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import User
+
+from incidents.models import Incident
+from incidents.services import timeline_add
+from oncall.models import NotificationRule
+
+from .models import Delivery, Page
+
+
+def page_people(
+    *, incident: Incident, users: list[User], step: int, reason: str, label: str, now: datetime,
+) -> tuple[list[Delivery], list[User]]:
+    """One page per person (at most once per position and round) with the deliveries their rules
+    ask for. Returns the new deliveries and everyone who has a usable rule."""
+    deliveries: list[Delivery] = []
+    reached: list[User] = []
+    for user in users:
+        rules = _usable_rules(user=user, urgency=incident.urgency)
+        if not rules:
+            timeline_add(incident=incident, kind="warning", at=now,
+                         text=f"{user.get_username()} has no verified contact method for {incident.urgency}-urgency "
+                              f"pages ({label}): they cannot be reached.", data={"user": user.pk})
+            continue
+        reached.append(user)
+        page, created = Page.objects.get_or_create(
+            incident=incident, user=user, step=step, loop=incident.escalation_loop, round=incident.paging_round,
+            defaults={"created_at": now, "reason": reason})
+        if not created:
+            continue
+        made = Delivery.objects.bulk_create([
+            Delivery(page=page, contact_method=rule.contact_method, rule=rule, kind=rule.contact_method.kind,
+                     due_at=now + timedelta(minutes=rule.delay_minutes))
+            for rule in rules
+        ])
+        deliveries += made
+        timeline_add(incident=incident, kind="paged", at=now, actor=None,
+                     text=f"Paging {user.get_username()} ({label}): " + ", ".join(
+                         f"{d.kind} {'now' if d.due_at <= now else 'at +' + str(int((d.due_at - now).total_seconds() // 60)) + ' min'}"
+                         for d in made),
+                     data={"user": user.pk, "step": step, "loop": incident.escalation_loop,
+                           "round": incident.paging_round, "reason": reason})
+    return deliveries, reached
+
+
+def _usable_rules(*, user: User, urgency: str) -> list[NotificationRule]:
+    return list(NotificationRule.objects.filter(
+        user_id=user.pk, urgency=urgency, contact_method__verified_at__isnull=False,
+        contact_method__disabled_at__isnull=True,
+    ).select_related("contact_method").order_by("delay_minutes", "id"))
