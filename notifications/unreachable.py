@@ -17,14 +17,17 @@ def page_managers_instead(*, incident: Incident, step: int, label: str, now: dat
     """`label` names what reached nobody ("step 2", "no escalation policy"). Once per paging round: further empty steps of the round leave the managers' own rules
     (their repeats and delays) to do the nagging."""
     Incident.objects.filter(pk=incident.pk, unreachable_since__isnull=True).update(unreachable_since=now)
+    team = incident.team.name
     if Page.objects.filter(incident=incident, round=incident.paging_round, reason=Page.Reason.FALLBACK).exists():
+        timeline_add(incident=incident, kind="unreachable", at=now,
+                     text=f"Nobody can be reached ({label}); the managers of {team} have already been paged.",
+                     data={"round": incident.paging_round})
         return []
     managers = list(User.objects.filter(
         is_active=True, memberships__team_id=incident.team_id, memberships__role=Membership.Role.MANAGER,
     ).order_by("username"))
     deliveries, reached = page_people(incident=incident, users=managers, step=step, reason=Page.Reason.FALLBACK,
                                       label=f"fallback: nobody reachable at {label}", now=now)
-    team = incident.team.name
     if reached:
         names = ", ".join(u.get_username() for u in reached)
         text = f"Nobody can be reached ({label}); paging the managers of {team} instead: {names}."
