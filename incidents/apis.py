@@ -20,6 +20,7 @@ from .selectors import (
 )
 from .serializers import (
     AcknowledgeSerializer,
+    EscalateSerializer,
     IncidentCreateSerializer,
     IncidentDetailSerializer,
     IncidentFilterSerializer,
@@ -30,20 +31,25 @@ from .serializers import (
     IntegrationUpdateSerializer,
     MitigateSerializer,
     NoteSerializer,
+    ReassignSerializer,
     ReopenSerializer,
     ResolveSerializer,
     ServiceSerializer,
     SeveritySerializer,
     TimelineEventSerializer,
+    UnacknowledgeSerializer,
 )
 from .services import (
     incident_acknowledge,
+    incident_escalate_now,
     incident_mitigate,
     incident_note_add,
+    incident_reassign,
     incident_reopen,
     incident_resolve,
     incident_severity_set,
     incident_trigger,
+    incident_unacknowledge,
     integration_create,
     integration_delete,
     integration_rotate_token,
@@ -142,11 +148,11 @@ class IncidentViewSet(ApiViewSet):
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(IncidentDetailSerializer(incident).data, status=code)
 
-    def _act(self, request, body_class, to: str):
+    def _act(self, request, body_class, to: str, **body_kwargs):
         """The incident, after the 404 and 403 checks, and the action's validated body."""
         incident = self.get_object()
         require_role(user=request.user, team=incident.team, role=RESPONDER, to=to)
-        body = body_class(data=request.data)
+        body = body_class(data=request.data, **body_kwargs)
         body.is_valid(raise_exception=True)
         return incident, {"by": request.user, "via": via_of(request), **body.validated_data}
 
@@ -176,6 +182,27 @@ class IncidentViewSet(ApiViewSet):
     def reopen(self, request, pk=None):
         incident, args = self._act(request, ReopenSerializer, "reopen incidents")
         return self._done(incident_reopen(incident=incident, **args))
+
+    @_transition_schema(EscalateSerializer, "Escalate now: page the next step at once (an acknowledged "
+                        "incident is triggered again)")
+    @action(detail=True, methods=["post"])
+    def escalate(self, request, pk=None):
+        incident, args = self._act(request, EscalateSerializer, "escalate incidents")
+        return self._done(incident_escalate_now(incident=incident, **args))
+
+    @_transition_schema(ReassignSerializer, "Reassign to a person (paged at once, then the policy) or to "
+                        "another escalation policy (paged from its first step)")
+    @action(detail=True, methods=["post"])
+    def reassign(self, request, pk=None):
+        incident, args = self._act(request, ReassignSerializer, "reassign incidents", user=request.user)
+        return self._done(incident_reassign(incident=incident, **args))
+
+    @_transition_schema(UnacknowledgeSerializer, "Un-acknowledge: back to triggered, paging resumes at the "
+                        "step that was paging")
+    @action(detail=True, methods=["post"])
+    def unacknowledge(self, request, pk=None):
+        incident, args = self._act(request, UnacknowledgeSerializer, "un-acknowledge incidents")
+        return self._done(incident_unacknowledge(incident=incident, **args))
 
     @extend_schema(
         request=SeveritySerializer, summary="Set the severity",

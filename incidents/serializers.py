@@ -6,7 +6,7 @@ from config.api import MAX_ID, JsonObjectField, StrictModelSerializer, StrictSer
 from oncall.models import EscalationPolicy
 
 from .models import Incident, Integration, Service, Severity, TimelineEvent, Urgency
-from .selectors import incident_timeline, services_visible_to, teams_visible_to
+from .selectors import incident_timeline, reassign_targets_for, services_visible_to, teams_visible_to
 
 NOTE_MAX = 10_000
 
@@ -29,6 +29,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     service_name = serializers.CharField(source="service.name", read_only=True)
     acknowledged_by = _username_field()
     resolved_by = _username_field()
+    assignee = _username_field(help_text="The person the incident was reassigned to, paged before its policy.")
 
     class Meta:
         model = Incident
@@ -36,8 +37,16 @@ class IncidentSerializer(serializers.ModelSerializer):
             "id", "number", "title", "status", "severity", "urgency", "team", "service", "service_name",
             "dedup_key", "source", "triggered_at", "acknowledged_at", "acknowledged_by", "mitigated_at",
             "resolved_at", "resolved_by", "reopened_at", "alert_count", "last_alert_at", "updated_at",
+            "assignee", "escalation_policy", "paging_round", "unreachable_since",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "escalation_policy": {"help_text": "The policy it was reassigned to; null: its service's policy."},
+            "paging_round": {"help_text": "Counts restarts of paging (reopen, un-acknowledge, reassign, "
+                                          "escalate now, an expired acknowledgement)."},
+            "unreachable_since": {"help_text": "Since when paging has reached nobody (no policy, nobody on "
+                                               "call, no usable notification rule); null once someone is paged."},
+        }
 
 
 class IncidentDetailSerializer(IncidentSerializer):
@@ -88,6 +97,37 @@ class ResolveSerializer(StrictSerializer):
 
 class ReopenSerializer(StrictSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX)
+
+
+class EscalateSerializer(StrictSerializer):
+    pass
+
+
+class UnacknowledgeSerializer(StrictSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX)
+
+
+class ReassignSerializer(StrictSerializer):
+    """Exactly one target, from the caller's own teams. Another team's person or policy gets the
+    same answer as one that does not exist."""
+
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(), required=False, help_text="A person to page at once (id).",
+        error_messages={"does_not_exist": "No person with id {pk_value} in your teams."})
+    escalation_policy = serializers.PrimaryKeyRelatedField(
+        queryset=EscalationPolicy.objects.none(), required=False,
+        help_text="A policy to page from its first step (id).",
+        error_messages={"does_not_exist": "No escalation policy with id {pk_value} in your teams."})
+
+    def __init__(self, *args, user: User | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["user"].queryset, self.fields["escalation_policy"].queryset = reassign_targets_for(user)
+
+    def validate(self, attrs):
+        if len(attrs) != 1:
+            raise serializers.ValidationError("Give either user or escalation_policy.")
+        return {"to_user": attrs.get("user"), "to_policy": attrs.get("escalation_policy")}
 
 
 class NoteSerializer(StrictSerializer):
@@ -141,7 +181,7 @@ class ServiceSerializer(StrictModelSerializer):
     class Meta:
         model = Service
         fields = ["id", "team", "team_name", "name", "description", "runbook_url", "escalation_policy",
-                  "slack_channel", "created_at"]
+                  "slack_channel", "ack_timeout_minutes", "created_at"]
         read_only_fields = ["id", "created_at"]
         extra_kwargs = {"slack_channel": {"help_text": "A Slack channel id (C…) where each incident gets a message "
                                                        "kept up to date; empty for none."}}
