@@ -190,6 +190,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeats": {"task": "incidents.heartbeats_check", "schedule": 15.0},
     "paging-sweep": {"task": "notifications.sweep", "schedule": 5.0},
+    "ack-timeouts": {"task": "incidents.ack_timeouts_expire", "schedule": 30.0},
 }
 
 # --- REST API ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from .services import integration_create
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ["name", "team", "created_at"]
+    list_display = ["name", "team", "escalation_policy", "ack_timeout_minutes", "created_at"]
     list_filter = ["team"]
     search_fields = ["name", "description"]
 
@@ -36,11 +36,14 @@ class TimelineInline(admin.TabularInline):
 
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
-    list_display = ["number", "title", "team", "service", "status", "severity", "urgency", "triggered_at", "alert_count"]
+    list_display = ["number", "title", "team", "service", "status", "severity", "urgency", "triggered_at", "alert_count",
+                    "unreachable_since"]
     list_filter = ["status", "severity", "urgency", "team", "service", "triggered_at"]
     search_fields = ["title", "dedup_key"]
     date_hierarchy = "triggered_at"
-    readonly_fields = ["number", "created_at", "updated_at"]
+    # Paging state belongs to the services and the engine: reassign and escalate through them.
+    readonly_fields = ["number", "created_at", "updated_at", "paging_round", "assignee", "escalation_policy",
+                       "unreachable_since"]
     inlines = [TimelineInline]
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.incident_list, name="list"),
     path("incidents/<int:pk>/", views.incident_detail, name="detail"),
     path("incidents/<int:pk>/notes/", views.incident_note, name="note"),
+    path("incidents/<int:pk>/reassign/", views.incident_reassign_view, name="reassign"),
     *(
         path(f"incidents/<int:pk>/{action}/", views.incident_action, {"action": action}, name=action)
         for action in views.ACTIONS

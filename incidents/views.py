@@ -20,6 +20,7 @@ from .selectors import (
     incident_timeline,
     incidents_listed,
     incidents_visible_to,
+    reassign_targets_for,
     service_recent_changes,
     user_can_respond,
 )
@@ -27,10 +28,13 @@ from .services import (
     AlreadyHandled,
     IncidentError,
     incident_acknowledge,
+    incident_escalate_now,
     incident_mitigate,
     incident_note_add,
+    incident_reassign,
     incident_reopen,
     incident_resolve,
+    incident_unacknowledge,
 )
 
 PAGE_SIZE = 25
@@ -64,7 +68,16 @@ ACTIONS = {
         "Reopen", (Status.RESOLVED,), "reopened", "Why it is back",
         lambda incident, by, note: incident_reopen(incident=incident, by=by, via=WEB, reason=note),
     ),
+    "escalate": Action(
+        "Escalate now", (Status.TRIGGERED, Status.ACKNOWLEDGED), "escalated to the next step", "",
+        lambda incident, by, note: incident_escalate_now(incident=incident, by=by, via=WEB),
+    ),
+    "unacknowledge": Action(
+        "Un-acknowledge", (Status.ACKNOWLEDGED,), "un-acknowledged: paging resumes", "Why",
+        lambda incident, by, note: incident_unacknowledge(incident=incident, by=by, via=WEB, reason=note),
+    ),
 }
+REASSIGNABLE = (Status.TRIGGERED, Status.ACKNOWLEDGED)
 
 
 @login_required
@@ -108,6 +121,30 @@ def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_POST
+def incident_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The form's one field names the target as "user:<id>" or "policy:<id>"."""
+    incident = _incident_to_respond_to(request, pk)
+    kind, _, target_id = request.POST.get("target", "").partition(":")
+    people, policies = reassign_targets_for(request.user)
+    choices = {"user": people, "policy": policies}.get(kind)
+    target = choices.filter(pk=int(target_id)).first() if choices is not None and target_id.isdigit() else None
+    if target is None:
+        messages.error(request, "Choose a person or an escalation policy of your teams to reassign to.")
+        return redirect("incidents:detail", pk=incident.pk)
+    try:
+        incident_reassign(incident=incident, by=request.user, via=WEB,
+                          **({"to_user": target} if kind == "user" else {"to_policy": target}))
+    except AlreadyHandled as e:
+        messages.warning(request, e.message)
+    except IncidentError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, f"Incident #{incident.number} reassigned to {target}.")
+    return redirect("incidents:detail", pk=incident.pk)
+
+
+@login_required
+@require_POST
 def incident_note(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident_to_respond_to(request, pk)
     form = NoteForm(request.POST)
@@ -136,8 +173,10 @@ def _render_detail(request: HttpRequest, incident: Incident, *, note_form: NoteF
     actions = [
         (name, action) for name, action in ACTIONS.items() if can_respond and incident.status in action.allowed_from
     ]
+    people, policies = reassign_targets_for(request.user) if can_respond else ([], [])
     context = {
         "incident": incident,
+        "reassign_to": {"people": people, "policies": policies} if incident.status in REASSIGNABLE else None,
         "timeline": incident_timeline(incident=incident),
         "alerts": incident_recent_alerts(incident=incident),
         "can_respond": can_respond,

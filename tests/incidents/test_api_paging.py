@@ -132,3 +132,11 @@ def test_incident_shows_nobody_was_paged(api, incident):
     assert api.get(incident_url(incident)).json()["unreachable_since"] is None
     Incident.objects.filter(pk=incident.pk).update(unreachable_since="2026-01-01T00:00:00Z")
     assert api.get(incident_url(incident)).json()["unreachable_since"] == "2026-01-01T00:00:00Z"
+
+
+def test_ack_timeout_is_offered_in_the_service_admin(client, service):
+    from tests.factories import SuperuserFactory
+
+    client.force_login(SuperuserFactory(username="root"))
+    page = client.get(f"/admin/incidents/service/{service.pk}/change/").content.decode()
+    assert 'name="ack_timeout_minutes"' in page
