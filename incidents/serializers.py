@@ -45,7 +45,8 @@ class IncidentSerializer(serializers.ModelSerializer):
             "paging_round": {"help_text": "Counts restarts of paging (reopen, un-acknowledge, reassign, "
                                           "escalate now, an expired acknowledgement)."},
             "unreachable_since": {"help_text": "Since when paging has reached nobody (no policy, nobody on "
-                                               "call, no usable notification rule); null once someone is paged."},
+                                               "call, no usable notification rule); null once someone is paged "
+                                               "or the incident is acknowledged."},
         }
 
 

@@ -152,7 +152,8 @@ def incident_acknowledge(*, incident: Incident, by: User | None, via: str, note:
     return _transition(
         incident=incident, to=Status.ACKNOWLEDGED, allowed_from=(Status.TRIGGERED,), by=by, via=via,
         kind="acknowledged", text=note or f"Acknowledged by {_who(by)}",
-        at=now, changes={"acknowledged_at": now, "acknowledged_by": by, "next_escalation_at": None},
+        at=now, changes={"acknowledged_at": now, "acknowledged_by": by, "next_escalation_at": None,
+                         "unreachable_since": None},
     )
 
 
@@ -164,7 +165,7 @@ def incident_mitigate(*, incident: Incident, by: User | None, via: str, note: st
         incident = _transition(
             incident=incident, to=Status.MITIGATED, allowed_from=(Status.TRIGGERED, Status.ACKNOWLEDGED),
             by=by, via=via, kind="mitigated", text=note or f"Mitigated by {_who(by)}",
-            at=now, changes={"mitigated_at": now, "next_escalation_at": None},
+            at=now, changes={"mitigated_at": now, "next_escalation_at": None, "unreachable_since": None},
         )
         if Incident.objects.filter(pk=incident.pk, acknowledged_at__isnull=True).update(
             acknowledged_at=now, acknowledged_by=by
@@ -177,7 +178,8 @@ def incident_resolve(*, incident: Incident, by: User | None, via: str, note: str
     return _transition(
         incident=incident, to=Status.RESOLVED, allowed_from=Incident.OPEN_STATUSES, by=by, via=via,
         kind="resolved", text=note or f"Resolved by {_who(by)}",
-        changes={"resolved_at": timezone.now(), "resolved_by": by, "next_escalation_at": None},
+        changes={"resolved_at": timezone.now(), "resolved_by": by, "next_escalation_at": None,
+                 "unreachable_since": None},
     )
 
 

@@ -16,7 +16,8 @@ from .paging import page_people
 def page_managers_instead(*, incident: Incident, step: int, label: str, now: datetime) -> list[Delivery]:
     """`label` names what reached nobody ("step 2", "no escalation policy"). Once per paging round: further empty steps of the round leave the managers' own rules
     (their repeats and delays) to do the nagging."""
-    Incident.objects.filter(pk=incident.pk, unreachable_since__isnull=True).update(unreachable_since=now)
+    Incident.objects.filter(pk=incident.pk, status=Incident.Status.TRIGGERED, paging_round=incident.paging_round,
+                            unreachable_since__isnull=True).update(unreachable_since=now)
     team = incident.team.name
     if Page.objects.filter(incident=incident, round=incident.paging_round, reason=Page.Reason.FALLBACK).exists():
         timeline_add(incident=incident, kind="unreachable", at=now,

@@ -7,7 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from incidents.models import Incident
-from incidents.services import incident_trigger
+from incidents.services import incident_acknowledge, incident_trigger
 from notifications.models import OutboxMessage, Page
 from oncall.models import Override
 from tests.factories import MembershipFactory, ServiceFactory, UserFactory
@@ -115,3 +115,12 @@ def test_a_team_without_managers_is_named_as_such(db, clock):
     run_due_work()
     assert "has no manager to fall back on" in Incident.objects.get().timeline.get(kind="unreachable").text
     assert Incident.objects.get().unreachable_since is not None
+
+
+def test_acknowledging_clears_the_nobody_paged_state(db, clock):
+    service = ServiceFactory(name="disk")
+    mia = manager_of(service.team)
+    incident = open_incident(service)
+    run_due_work()
+    incident = incident_acknowledge(incident=Incident.objects.get(pk=incident.pk), by=mia, via="sms")
+    assert incident.unreachable_since is None
