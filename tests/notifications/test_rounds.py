@@ -296,3 +296,34 @@ def test_an_acknowledgement_during_a_step_is_not_undone_by_the_escalator(world, 
 def test_beat_looks_for_expired_acknowledgements(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert ack_timeouts_expire.name in tasks
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_escalators_running_at_once_page_each_person_once():
+    world = paging_setup()
+    Override.objects.create(schedule=world["schedule"], user=world["alice"], starts_at=timezone.now() - timedelta(hours=1),
+                            ends_at=timezone.now() + timedelta(days=1))
+    incident = open_incident(world)
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def escalator():
+        try:
+            barrier.wait(timeout=60)
+            escalate(incident_id=incident.pk)
+        except Exception as e:  # noqa: BLE001 - reported by the assertion below
+            errors.append(e)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=escalator) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Page.objects.filter(incident=incident).count() == 1
+    assert Delivery.objects.filter(page__incident=incident).count() == 2
+    incident.refresh_from_db()
+    assert incident.escalation_step == 1
