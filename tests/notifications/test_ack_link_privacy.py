@@ -6,6 +6,7 @@ from django.test import Client
 from incidents.services import incident_trigger
 from notifications.escalation import escalate
 from notifications.links import ack_token
+from tests.browser import browser_page, needs_chromium  # noqa: F401 - the fixture
 from tests.factories import MembershipFactory, ServiceFactory, UserFactory
 
 
@@ -44,3 +45,26 @@ def test_the_ack_button_works_with_the_null_origin_a_no_referrer_page_posts_with
     assert done.status_code == 200
     incident.refresh_from_db()
     assert incident.status == "acknowledged" and incident.acknowledged_by == alice
+
+
+@pytest.mark.slow
+@needs_chromium
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_the_ack_page_leaks_no_token_and_its_button_still_acknowledges(live_server, browser_page):
+    service = ServiceFactory()
+    alice = MembershipFactory(team=service.team, user=UserFactory(username="alice")).user
+    incident, _ = incident_trigger(service=service, title="Disk full", dedup_key="disk")
+    token = ack_token(incident_id=incident.pk, user_id=alice.pk)
+    requests = []
+    browser_page.on("request", lambda request: requests.append((request.url, request.all_headers())))
+
+    browser_page.goto(f"{live_server.url}/a/{token}")
+    browser_page.get_by_role("button", name="Acknowledge").click()
+    browser_page.wait_for_load_state()
+
+    assert "Acknowledged" in browser_page.content()
+    incident.refresh_from_db()
+    assert incident.status == "acknowledged" and incident.acknowledged_by == alice
+    stylesheets = [headers for url, headers in requests if url.endswith(".css")]
+    assert stylesheets and not [h for h in stylesheets if h.get("referer")]
+    assert not [url for url, headers in requests if token in headers.get("referer", "")]
