@@ -172,3 +172,31 @@ def test_a_keypress_for_a_call_older_than_any_call_can_last_changes_nothing(worl
     pressed = press(client, delivery, "1")
     assert b"Acknowledged" not in pressed.content
     assert status(incident) == "triggered"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_sms_delivered_twice_at_once_acts_once(world, clock):
+    import threading
+
+    from django.db import connections
+
+    from notifications.sms_replies import sms_received
+
+    older, newer = page_alice(world, "older"), page_alice(world, "newer")
+    barrier, results = threading.Barrier(2), [None, None]
+
+    def deliver_webhook(i):
+        try:
+            barrier.wait()
+            results[i] = sms_received(message_sid="SM" + "c" * 32, from_number=ALICE, body="resolve")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver_webhook, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r is None for r in results) == [False, True], results
+    assert sorted([status(older), status(newer)]) == ["resolved", "triggered"]
