@@ -104,6 +104,9 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 X_FRAME_OPTIONS = "DENY"
+# Django's default, stated because pages rely on it: no URL of ours reaches another site in a
+# Referer. Pages with a credential in their URL (ack links) send no-referrer instead.
+SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Email ------------------------------------------------------------------------------------
 # EMAIL_URL=smtp://user:password@host:587?tls=1 turns the email channel on; without it, mail
@@ -191,6 +194,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "heartbeats": {"task": "incidents.heartbeats_check", "schedule": 15.0},
     "paging-sweep": {"task": "notifications.sweep", "schedule": 5.0},
     "ack-timeouts": {"task": "incidents.ack_timeouts_expire", "schedule": 30.0},
+    "webhook-receipts-prune": {"task": "notifications.prune_webhook_receipts", "schedule": 3600.0},
 }
 
 # --- REST API ---------------------------------------------------------------------------------

@@ -71,6 +71,7 @@ def _send(delivery: Delivery, bundled: list[Delivery], now: datetime) -> str:
         _retry_at(delivery, now + timedelta(seconds=backoff), error=e.message)
         return "retry"
     sent_at = timezone.now()
+    Delivery.objects.filter(pk__in=[delivery.pk, *(d.pk for d in bundled)]).update(to=delivery.contact_method.value)
     _set(delivery, status=Status.SENT, channel=channel.name, provider_id=provider_id[:100], sent_at=sent_at, error="")
     Delivery.objects.filter(pk__in=[d.pk for d in bundled]).update(
         status=Status.BUNDLED, channel=channel.name, provider_id=provider_id[:100], sent_at=sent_at, error="")

@@ -3,8 +3,11 @@ end here, so each channel gets the same rules: only someone who was paged for th
 responder of its team, may act, and the answer says what happened in words."""
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
 
 from incidents.models import Incident
 from incidents.selectors import user_can_respond
@@ -13,10 +16,15 @@ from oncall.models import ContactMethod
 
 from .escalation import escalate_now
 from .models import Delivery, Page
+from .replay import webhook_receipt_claim
 
 ACTIONS = {"ack": "acknowledge", "a": "acknowledge", "acknowledge": "acknowledge", "ok": "acknowledge",
            "resolve": "resolve", "res": "resolve", "r": "resolve", "resolved": "resolve"}
 _REPLY = re.compile(r"^\s*(?:(?P<n1>\d+)\s*(?P<a1>[a-z]+)|(?P<a2>[a-z]+)\s*#?\s*(?P<n2>\d+)?)\s*[.!]?\s*$", re.I)
+PAGING_STOPPED = " Paging has stopped."
+# Twilio ends every call after four hours at most (its default time limit): a keypress for an
+# older call can only be a replay.
+KEYPRESS_WINDOW = timedelta(hours=4)
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,7 @@ def act(*, user: User, incident: Incident, action: str, via: str) -> Outcome:
     try:
         if action == "acknowledge":
             incident = incident_acknowledge(incident=incident, by=user, via=via)
-            return Outcome(True, f"Acknowledged #{incident.number}: {incident.title[:60]}. Paging has stopped.", incident)
+            return Outcome(True, f"Acknowledged #{incident.number}: {incident.title[:60]}.{PAGING_STOPPED}", incident)
         if action == "resolve":
             incident = incident_resolve(incident=incident, by=user, via=via)
             return Outcome(True, f"Resolved #{incident.number}: {incident.title[:60]}.", incident)
@@ -63,26 +71,22 @@ def act(*, user: User, incident: Incident, action: str, via: str) -> Outcome:
     return Outcome(False, f"Unknown action {action!r}.", incident)
 
 
-def sms_reply(*, from_number: str, body: str) -> Outcome:
-    """An SMS answer to a page. A bare 'ack' means the latest page sent to that number."""
-    parsed = parse_reply(body)
-    if parsed is None:
-        return Outcome(False, "Vigil did not understand that. Reply 'ack' or 'resolve', optionally with the incident "
-                              "number: 'ack 42', '42a', 'r 42'.")
-    action, number = parsed
-    senders = list(User.objects.filter(contact_methods__kind__in=["sms", "voice"], contact_methods__value=from_number,
-                                       is_active=True).distinct())
-    if not senders:
-        return Outcome(False, "This number is not a verified Vigil contact method, so nothing was changed.")
-    pages = Delivery.objects.filter(contact_method__value=from_number, contact_method__kind="sms",
-                                    page__user__in=senders).exclude(sent_at=None).select_related("page__incident", "page__user")
-    if number is not None:
-        pages = pages.filter(page__incident__number=number)
-    latest = pages.order_by("-sent_at").first()
-    if latest is None:
-        which = f"incident #{number}" if number is not None else "any incident"
-        return Outcome(False, f"No page for {which} was sent to this number, so nothing was changed.")
-    return act(user=latest.page.user, incident=latest.page.incident, action=action, via="sms")
+def keypress_received(*, delivery: Delivery, call_sid: str, digits: str, called: str) -> Outcome | None:
+    """A key pressed on a page call, or None when Twilio already sent this one (a replay or a
+    retry). Acts only if the call went to the number the delivery was sent to, and that number
+    is still a verified, enabled contact method of the person."""
+    with transaction.atomic():
+        if not webhook_receipt_claim(key=f"keypress:{call_sid}:{digits[:8]}"):
+            return None
+        if not _call_reached_paged_number(delivery=delivery, called=called):
+            return Outcome(False, "This call did not reach a verified Vigil number, so nothing was changed.")
+        return keypress(delivery=delivery, digits=digits)
+
+
+def _call_reached_paged_number(*, delivery: Delivery, called: str) -> bool:
+    method = delivery.contact_method
+    return (bool(called) and called == delivery.to == method.value and method.usable
+            and delivery.sent_at is not None and timezone.now() - delivery.sent_at < KEYPRESS_WINDOW)
 
 
 def keypress(*, delivery: Delivery, digits: str) -> Outcome:

@@ -71,6 +71,9 @@ class Delivery(models.Model):
     rule = models.ForeignKey("oncall.NotificationRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     kind = models.CharField(max_length=10)  # the contact method's kind when it was created
     channel = models.CharField(max_length=20, blank=True)  # which channel sent it: twilio_sms, console, ...
+    # The address it went to, as it was when sent: a reply or a keypress counts only from the
+    # number that was actually paged, whatever the contact method says now.
+    to = models.CharField(max_length=254, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     due_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -91,6 +94,7 @@ class Delivery(models.Model):
             models.Index(fields=["status", "due_at"], name="delivery_status_due"),
             models.Index(fields=["contact_method", "-sent_at"], name="delivery_method_sent"),
             models.Index(fields=["provider_id"], name="delivery_provider_id"),
+            models.Index(fields=["to", "-sent_at"], name="delivery_to_sent"),
         ]
 
     def __str__(self) -> str:
@@ -107,3 +111,15 @@ class SlackPost(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["incident", "channel"], name="slack_post_unique_channel")]
+
+
+class WebhookReceipt(models.Model):
+    """A Twilio request already acted on: an SMS by its MessageSid, a keypress by its CallSid and
+    digits. Twilio's signature carries no timestamp, so a captured request stays valid forever;
+    this row, written in the same transaction as the action, refuses it the second time."""
+
+    key = models.CharField(max_length=120, unique=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

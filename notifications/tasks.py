@@ -2,6 +2,7 @@ from celery import shared_task
 
 from .delivery import deliver as deliver_one
 from .delivery import deliveries_cancel_unneeded
+from .replay import webhook_receipts_prune
 from .escalation import escalate as escalate_one
 from .slack_sync import incident_slack_sync
 from .sweep import sweep as sweep_all
@@ -33,3 +34,8 @@ def send_verification(self, contact_method_id: int, code: str) -> None:
 def incident_changed(incident_id: int) -> None:
     deliveries_cancel_unneeded(incident_id=incident_id)
     incident_slack_sync(incident_id=incident_id)
+
+
+@shared_task(name="notifications.prune_webhook_receipts", ignore_result=True, expires=3600)
+def prune_webhook_receipts() -> None:
+    webhook_receipts_prune()

@@ -1,8 +1,12 @@
+from collections.abc import Callable
+from functools import wraps
+
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from incidents.models import Incident
@@ -14,6 +18,23 @@ from .models import OutboxMessage
 LINK_ACTIONS = {"acknowledge": "Acknowledge", "resolve": "Resolve"}
 
 
+def no_referrer(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The token in an ack link's URL is a credential: with the site-wide `same-origin` policy
+    the page's own stylesheet request would carry it in its Referer into the access log, and a
+    click on "Open the full incident page" into the next page's."""
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+    return wrapped
+
+
+# No CSRF check: the token in the URL is the only credential (no session or cookie is used),
+# so a forged cross-site POST can do nothing the token's holder could not do directly. And a
+# no-referrer page's form posts with `Origin: null`, which Django's CSRF check refuses.
+@csrf_exempt
+@no_referrer
 @require_http_methods(["GET", "POST"])
 def ack_link(request: HttpRequest, token: str) -> HttpResponse:
     """The one-tap page from an SMS or email: no login, bound to one person and one incident.

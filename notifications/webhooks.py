@@ -9,8 +9,9 @@ from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
 
-from . import inbound
+from . import inbound, sms_replies
 from .channels.twilio_voice import gather_twiml, reply_twiml
 from .delivery import delivery_status_update
 from .models import Delivery
@@ -27,14 +28,25 @@ def _forbidden(what: str) -> HttpResponse:
     return response
 
 
+def _missing(field: str) -> HttpResponse:
+    return HttpResponse(f"{field} is missing: Vigil acts on each Twilio request once, by its id.", status=400,
+                        content_type="text/plain")
+
+
 @csrf_exempt
 @require_POST
 def twilio_sms(request: HttpRequest) -> HttpResponse:
     if not twilio_signature_valid(request):
         return _forbidden("X-Twilio-Signature")
-    outcome = inbound.sms_reply(from_number=request.POST.get("From", ""), body=request.POST.get("Body", ""))
+    sid = request.POST.get("MessageSid", "")
+    if not sid:
+        return _missing("MessageSid")
+    outcome = sms_replies.sms_received(message_sid=sid, from_number=request.POST.get("From", ""),
+                                       body=request.POST.get("Body", ""))
     reply = MessagingResponse()
-    reply.message(outcome.text)
+    # Already processed: an empty answer, so that Twilio neither retries nor texts anyone.
+    if outcome is not None:
+        reply.message(outcome.text)
     return _twiml(str(reply))
 
 
@@ -60,9 +72,14 @@ def twilio_voice(request: HttpRequest, delivery_id: int) -> HttpResponse:
 def twilio_keypress(request: HttpRequest, delivery_id: int) -> HttpResponse:
     if not twilio_signature_valid(request):
         return _forbidden("X-Twilio-Signature")
+    call_sid = request.POST.get("CallSid", "")
+    if not call_sid:
+        return _missing("CallSid")
     delivery = get_object_or_404(Delivery.objects.select_related("page__incident", "page__user"), pk=delivery_id)
-    outcome = inbound.keypress(delivery=delivery, digits=request.POST.get("Digits", ""))
-    return _twiml(reply_twiml(outcome.text))
+    # On a phone call Vigil placed, To is the person's number and From is Vigil's.
+    outcome = inbound.keypress_received(delivery=delivery, call_sid=call_sid, digits=request.POST.get("Digits", ""),
+                                        called=request.POST.get("To", ""))
+    return _twiml(reply_twiml(outcome.text) if outcome is not None else str(VoiceResponse()))
 
 
 @csrf_exempt

@@ -157,6 +157,31 @@ def test_the_access_log_hides_integration_tokens(serve):
     assert access_lines and all("int_TOKEN-IN-THE-PATH" not in line for line in access_lines), access_lines
 
 
+def test_no_log_line_carries_a_token_from_a_path_or_a_referer(serve):
+    serve.wait_until_ready()
+    ack, integration = "9.9:1tAbCd:ACK-TOKEN-IN-A-REFERER", "int_TOKEN-IN-A-REFERER"
+    base = f"http://127.0.0.1:{serve.port}"
+    requests = [
+        # What a browser on the ack page asks for next, before the page said no-referrer.
+        urllib.request.Request(f"{base}/static/incidents/vigil.css", headers={"Referer": f"{base}/a/{ack}"}),
+        urllib.request.Request(f"{base}/healthz", headers={"Referer": f"{base}/integrations/{integration}/"}),
+        # Django logs these as 404 and 405 warnings, with their path.
+        urllib.request.Request(f"{base}/a/{ack}", headers={"Referer": f"{base}/a/{ack}"}),
+        urllib.request.Request(f"{base}/integrations/{integration}/", headers={"Referer": f"{base}/a/{ack}"}),
+    ]
+    for request in requests:
+        try:
+            urllib.request.urlopen(request, timeout=5)
+        except urllib.error.HTTPError:
+            pass
+    deadline = time.monotonic() + 20
+    while serve.output().count("/a/[redacted]") < 4 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    output = serve.output()
+    assert '"GET /static/incidents/vigil.css' in output and "Not Found: /a/[redacted]" in output, output
+    assert ack not in output and integration not in output, output
+
+
 def test_when_a_child_dies_serve_stops_the_rest_and_fails(serve):
     serve.wait_until_ready()
     os.kill(serve.child_pid("gunicorn"), signal.SIGKILL)

@@ -21,6 +21,7 @@ from notifications.models import Delivery
 from oncall.models import ContactMethod, Override
 from tests.notifications.conftest import SLACK_SECRET, TWILIO_TOKEN
 from tests.notifications.engine_helpers import paging_setup, run_due_work, verified
+from tests.notifications.twilio_webhooks import press
 
 ALICE = "+14155550101"
 CAROL = "+14155550103"
@@ -134,7 +135,7 @@ def test_call_reads_the_incident_and_keypress_1_acknowledges(world, twilio_fake,
     assert call["url"].endswith(f"/notifications/twilio/voice/{delivery.pk}/")
     twiml = signed_post(client, f"/notifications/twilio/voice/{delivery.pk}/", {"CallSid": call["sid"], "AnsweredBy": "human"})
     assert b"<Gather" in twiml.content and incident.title.encode() in twiml.content
-    pressed = signed_post(client, f"/notifications/twilio/voice/{delivery.pk}/keypress/", {"CallSid": call["sid"], "Digits": "1"})
+    pressed = press(client, delivery, "1", call_sid=call["sid"])
     assert b"Acknowledged" in pressed.content
     incident.refresh_from_db()
     assert incident.status == "acknowledged" and incident.timeline.get(kind="acknowledged").via == "voice"
@@ -145,7 +146,7 @@ def test_keypress_3_escalates_to_the_next_step_now(world, twilio_fake, client, c
     clock.shift(timedelta(minutes=2))
     run_due_work()
     delivery = Delivery.objects.get(kind="voice")
-    signed_post(client, f"/notifications/twilio/voice/{delivery.pk}/keypress/", {"Digits": "3"})
+    press(client, delivery, "3")
     run_due_work()
     assert twilio_fake.sent_to(CAROL) == 1
 
