@@ -142,6 +142,16 @@ def test_a_heartbeat_with_a_corrupt_config_does_not_stop_the_check_of_the_others
     assert any(str(corrupt.pk) in record.getMessage() for record in caplog.records)
 
 
+def test_a_stored_rate_limit_below_one_falls_back_to_the_default_instead_of_refusing_everything(client, service):
+    from django.core.cache import cache
+
+    cache.clear()
+    integration, token = IntegrationFactory(service=service, kind="generic")
+    Integration.objects.filter(pk=integration.pk).update(config={"rate_limit_per_minute": -1})
+    response = client.post(f"/integrations/{token}/", {"title": "Disk full"}, content_type="application/json")
+    assert response.status_code == 202, response.content
+
+
 # --- Secrets are write-only --------------------------------------------------------------------
 
 SECRET = "grafana-hmac-secret-7f3a"
