@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, QuerySet
 
-from oncall.access import teams_visible_to  # noqa: F401  (imported from here by older callers)
+from oncall.access import teams_visible_to  # noqa: F401  (callers still import it from here)
 from oncall.models import ApiToken, Membership
 
 from .models import Alert, ChangeEvent, Incident, Integration, MaintenanceWindow, Service, TimelineEvent
