@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin, messages
 
+from .integration_config import config_problems
 from .models import Alert, ChangeEvent, Incident, Integration, MaintenanceWindow, Service, TimelineEvent
 from .services import integration_create
 
@@ -11,8 +13,24 @@ class ServiceAdmin(admin.ModelAdmin):
     search_fields = ["name", "description"]
 
 
+class IntegrationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Integration
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        kind, config = data.get("kind"), data.get("config")
+        if kind and "config" not in self.errors:
+            # The admin shows the whole config, secrets included, so what it sends is all of it.
+            for problem in config_problems(kind, config):
+                self.add_error("config", problem)
+        return data
+
+
 @admin.register(Integration)
 class IntegrationAdmin(admin.ModelAdmin):
+    form = IntegrationAdminForm
     list_display = ["name", "kind", "service", "enabled", "token_prefix", "created_at"]
     list_filter = ["kind", "enabled", "service__team"]
     search_fields = ["name", "service__name", "token_prefix"]

@@ -4,6 +4,7 @@ Webhook views verify and parse; everything that writes lives here. One request's
 stored in one transaction, so a request is either accepted whole (and then answered 202) or not
 at all.
 """
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,6 +14,8 @@ from django.utils import timezone
 from .models import Alert, ChangeEvent, Incident, Integration, MaintenanceWindow, Service, Severity, Urgency
 from .services import AlreadyHandled, InvalidTransition, incident_acknowledge, incident_resolve, incident_trigger
 from .sources.base import AlertEvent
+
+logger = logging.getLogger(__name__)
 
 # How many raw alerts an incident keeps besides its first: an alert storm rewrites these rows.
 RAW_ALERTS_KEPT = 100
@@ -178,29 +181,41 @@ def heartbeats_check(*, now: datetime | None = None) -> list[Incident]:
     """Open an incident for every enabled heartbeat whose beat is later than interval + grace.
 
     Run by beat every few seconds; safe to run concurrently (the dedup constraint admits one
-    open incident per heartbeat).
+    open incident per heartbeat). Each heartbeat is checked on its own: one that fails (a row
+    written around validation, a database hiccup) is logged and the others are still checked.
     """
     now = now or timezone.now()
     opened = []
     for integration in Integration.objects.filter(kind=Integration.Kind.HEARTBEAT, enabled=True).select_related("service"):
-        interval, grace = heartbeat_settings(integration)
-        last = integration.last_seen_at or integration.created_at
-        if last + timedelta(seconds=interval + grace) > now or in_maintenance(service=integration.service, at=now):
+        try:
+            with transaction.atomic():
+                incident = _heartbeat_check(integration=integration, now=now)
+        except Exception:
+            logger.exception("Heartbeat check of integration %s failed; checking the others", integration.pk)
             continue
-        already_open = Incident.objects.filter(service_id=integration.service_id, dedup_key=_heartbeat_key(integration))
-        if already_open.exclude(status=Incident.Status.RESOLVED).exists():
-            continue
-        incident, created = incident_trigger(
-            service=integration.service, dedup_key=_heartbeat_key(integration),
-            title=f"Heartbeat {integration.name!r} missed: last beat {_ago(now - last)} ago",
-            severity=Severity.SEV3, urgency=urgency_for(integration=integration, severity="error"),
-            via="integration", source=integration.name,
-            details={"last_beat_at": integration.last_seen_at.isoformat() if integration.last_seen_at else None,
-                     "interval_seconds": interval, "grace_seconds": grace},
-        )
-        if created:
+        if incident is not None:
             opened.append(incident)
     return opened
+
+
+def _heartbeat_check(*, integration: Integration, now: datetime) -> Incident | None:
+    """The incident a missed heartbeat opens now, or None."""
+    interval, grace = heartbeat_settings(integration)
+    last = integration.last_seen_at or integration.created_at
+    if last + timedelta(seconds=interval + grace) > now or in_maintenance(service=integration.service, at=now):
+        return None
+    already_open = Incident.objects.filter(service_id=integration.service_id, dedup_key=_heartbeat_key(integration))
+    if already_open.exclude(status=Incident.Status.RESOLVED).exists():
+        return None
+    incident, created = incident_trigger(
+        service=integration.service, dedup_key=_heartbeat_key(integration),
+        title=f"Heartbeat {integration.name!r} missed: last beat {_ago(now - last)} ago",
+        severity=Severity.SEV3, urgency=urgency_for(integration=integration, severity="error"),
+        via="integration", source=integration.name,
+        details={"last_beat_at": integration.last_seen_at.isoformat() if integration.last_seen_at else None,
+                 "interval_seconds": interval, "grace_seconds": grace},
+    )
+    return incident if created else None
 
 
 def _ago(delta: timedelta) -> str:

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from config.api import MAX_ID, JsonObjectField, StrictModelSerializer, StrictSerializer
 from oncall.models import EscalationPolicy
 
+from .integration_config import config_merged, config_problems, config_shown
 from .models import Incident, Integration, Service, Severity, TimelineEvent, Urgency
 from .selectors import incident_timeline, reassign_targets_for, services_visible_to, teams_visible_to
 
@@ -208,17 +209,31 @@ class ServiceSerializer(StrictModelSerializer):
 
 
 class IntegrationSerializer(serializers.ModelSerializer):
-    config = JsonObjectField(read_only=True)
+    config = serializers.SerializerMethodField(help_text="Options of the integration's kind; secrets are masked.")
 
     class Meta:
         model = Integration
         fields = ["id", "service", "kind", "name", "enabled", "config", "token_prefix", "created_at", "last_seen_at"]
         read_only_fields = fields
 
+    @extend_schema_field({"type": "object", "additionalProperties": {}})
+    def get_config(self, integration) -> dict:
+        return config_shown(integration.kind, integration.config)
+
+
+def _checked_config(*, kind: str, stored: dict, given: dict) -> dict:
+    problems = config_problems(kind, config_merged(kind, stored=stored, given=given))
+    if problems:
+        raise serializers.ValidationError({"config": problems})
+    return given
+
 
 class IntegrationCreateSerializer(StrictModelSerializer):
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.none())
-    config = JsonObjectField(required=False, help_text="Options of the integration's kind.")
+    config = JsonObjectField(
+        required=False, help_text="Options of the integration's kind; unknown options are refused. Secrets "
+        "(grafana: secret) are write-only and read back masked.",
+    )
 
     class Meta:
         model = Integration
@@ -229,13 +244,24 @@ class IntegrationCreateSerializer(StrictModelSerializer):
         if user is not None:
             self.fields["service"].queryset = services_visible_to(user)
 
+    def validate(self, attrs):
+        if "config" in attrs:
+            _checked_config(kind=attrs["kind"], stored={}, given=attrs["config"])
+        return attrs
+
 
 class IntegrationUpdateSerializer(StrictModelSerializer):
-    config = JsonObjectField(required=False)
+    config = JsonObjectField(
+        required=False, help_text="Replaces the options, except secrets it omits or sends back masked, which are "
+        "kept; a secret set to null is removed.",
+    )
 
     class Meta:
         model = Integration
         fields = ["name", "enabled", "config"]
+
+    def validate_config(self, config):
+        return _checked_config(kind=self.instance.kind, stored=self.instance.config, given=config)
 
 
 class IntegrationSecretSerializer(IntegrationSerializer):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from oncall.models import EscalationPolicy, Team, hash_secret, new_secret
 
+from .integration_config import config_merged, config_problems
 from .models import Incident, Integration, MaintenanceWindow, Service, Severity, TimelineEvent, Urgency
 from .selectors import incident_escalation_plan
 
@@ -353,12 +354,21 @@ def integration_create(*, service: Service, kind: str, name: str, config: dict |
     """Create an integration and return it with its raw token: shown once, stored only as a hash."""
     if kind not in Integration.Kind.values:
         raise IncidentError(f"Unknown integration kind {kind!r}; use one of {', '.join(Integration.Kind.values)}.")
+    config = _integration_config(kind=kind, stored={}, given=config or {})
     raw = new_secret("int")
     integration = Integration.objects.create(
-        service=service, kind=kind, name=name, config=config or {},
+        service=service, kind=kind, name=name, config=config,
         token_hash=hash_secret(raw), token_prefix=raw[:10],
     )
     return integration, raw
+
+
+def _integration_config(*, kind: str, stored: dict, given: dict) -> dict:
+    config = config_merged(kind, stored=stored, given=given)
+    problems = config_problems(kind, config)
+    if problems:
+        raise IncidentError("Invalid config: " + "; ".join(problems) + ".")
+    return config
 
 
 def integration_rotate_token(*, integration: Integration) -> str:
@@ -406,6 +416,9 @@ def service_delete(*, service: Service) -> None:
 def integration_update(
     *, integration: Integration, name: str | None = None, enabled: bool | None = None, config: dict | None = None,
 ) -> Integration:
+    """A config given replaces the old one, except for secrets it omits (see integration_config)."""
+    if config is not None:
+        config = _integration_config(kind=integration.kind, stored=integration.config, given=config)
     changes = {k: v for k, v in {"name": name, "enabled": enabled, "config": config}.items() if v is not None}
     for field, value in changes.items():
         setattr(integration, field, value)

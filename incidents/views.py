@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from .display import web_link, what_the_alerts_say
 from .forms import NoteForm, TransitionForm
 from .models import Incident, TimelineEvent
 from .selectors import (
@@ -182,29 +183,11 @@ def _render_detail(request: HttpRequest, incident: Incident, *, note_form: NoteF
         "can_respond": can_respond,
         "actions": actions,
         "note_form": note_form,
-        "runbook_url": _web_link(incident.service.runbook_url),
-        **_what_the_alerts_say(incident),
+        "runbook_url": web_link(incident.service.runbook_url),
+        **what_the_alerts_say(details=incident.details, links=incident.links),
         "changes": service_recent_changes(service=incident.service, before=incident.triggered_at),
     }
     return render(request, "incidents/detail.html", context, status=status)
-
-
-def _what_the_alerts_say(incident: Incident) -> dict:
-    """The latest alert's links, images and details, split for display: Alertmanager and Grafana
-    groups list each alert; anything else is shown as its fields."""
-    links = [link for link in incident.links if isinstance(link, dict) and _web_link(str(link.get("href", "")))]
-    images = [link["image"] for link in incident.links
-              if isinstance(link, dict) and isinstance(link.get("image"), dict) and _web_link(str(link["image"].get("src", "")))]
-    details = dict(incident.details) if isinstance(incident.details, dict) else {}
-    grouped = details.pop("alerts", None)
-    details.pop("images", None)
-    return {"links": links, "images": images, "group_alerts": grouped if isinstance(grouped, list) else [],
-            "details": details}
-
-
-def _web_link(url: str) -> str:
-    # Only web links become links: a javascript: URL stored through the ORM must not run.
-    return url if url.startswith(("https://", "http://")) else ""
 
 
 def _first_error(form) -> str:

@@ -51,7 +51,7 @@ class EscalationPolicyViewSet(ApiViewSet):
         body = EscalationPolicyWriteSerializer(data=request.data, user=request.user)
         body.is_valid(raise_exception=True)
         require_role(user=request.user, team=body.validated_data["team"], role=MANAGER, to="create escalation policies")
-        policy = policy_create(**body.validated_data)
+        policy = policy_create(**body.validated_data, by=request.user)
         return Response(self._read(policy), status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
@@ -60,7 +60,7 @@ class EscalationPolicyViewSet(ApiViewSet):
         body = EscalationPolicyWriteSerializer(policy, data=request.data, partial=partial, user=request.user)
         body.is_valid(raise_exception=True)
         changes = {k: v for k, v in body.validated_data.items() if k != "team"}
-        return Response(self._read(policy_update(policy=policy, **changes)))
+        return Response(self._read(policy_update(policy=policy, **changes, by=request.user)))
 
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)

@@ -5,6 +5,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 
+from .access import teams_visible_to
 from .models import EscalationPolicy, EscalationStep, Membership, Schedule, StepTarget, Team
 from .schedules import schedules_oncall_at
 
@@ -16,18 +17,22 @@ class PolicyError(Exception):
 
 
 def policy_create(*, team: Team, name: str, repeat_count: int = 0, description: str = "",
-                  steps: list[dict] | None = None) -> EscalationPolicy:
-    """steps: [{"delay_minutes": 15, "targets": [{"kind": "schedule", "id": 3}, ...]}, ...]"""
+                  steps: list[dict] | None = None, by: User | None = None) -> EscalationPolicy:
+    """steps: [{"delay_minutes": 15, "targets": [{"kind": "schedule", "id": 3}, ...]}, ...]
+
+    `by` is the person writing it: a team target must be one of their teams. None is for trusted
+    callers only (the demo seed, a shell)."""
     if not 0 <= repeat_count <= 20:
         raise PolicyError("repeat_count must be between 0 and 20.")
     with transaction.atomic():
         policy = EscalationPolicy.objects.create(team=team, name=name, repeat_count=repeat_count, description=description)
-        policy_steps_set(policy=policy, steps=steps or [])
+        policy_steps_set(policy=policy, steps=steps or [], by=by)
     return policy
 
 
-def policy_steps_set(*, policy: EscalationPolicy, steps: list[dict]) -> None:
-    """Replace a policy's steps in one go (the editor saves the whole list)."""
+def policy_steps_set(*, policy: EscalationPolicy, steps: list[dict], by: User | None = None) -> None:
+    """Replace a policy's steps in one go (the editor saves the whole list); `by` as for policy_create."""
+    teams = Team.objects.all() if by is None else teams_visible_to(by)
     with transaction.atomic():
         policy.steps.all().delete()
         for position, spec in enumerate(steps):
@@ -39,10 +44,12 @@ def policy_steps_set(*, policy: EscalationPolicy, steps: list[dict]) -> None:
             if not targets:
                 raise PolicyError(f"Step {position + 1} has no one to page.")
             for target in targets:
-                _target_create(step=step, team=policy.team, spec=target, position=position)
+                _target_create(step=step, team=policy.team, teams=teams, spec=target, position=position)
 
 
-def _target_create(*, step: EscalationStep, team: Team, spec: dict, position: int) -> StepTarget:
+def _target_create(*, step: EscalationStep, team: Team, teams, spec: dict, position: int) -> StepTarget:
+    # Each refusal reads the same for an id that exists in another team and for one that exists
+    # nowhere, so that errors cannot be used to find other teams, their people or schedules.
     kind, pk = spec.get("kind"), spec.get("id")
     where = f"Step {position + 1}"
     if kind == StepTarget.Kind.USER:
@@ -56,9 +63,9 @@ def _target_create(*, step: EscalationStep, team: Team, spec: dict, position: in
             raise PolicyError(f"{where}: schedule {pk} does not belong to {team}.")
         return StepTarget.objects.create(step=step, kind=kind, schedule=schedule)
     if kind == StepTarget.Kind.TEAM:
-        target_team = Team.objects.filter(pk=pk).first()
+        target_team = teams.filter(pk=pk).first()
         if target_team is None:
-            raise PolicyError(f"{where}: team {pk} does not exist.")
+            raise PolicyError(f"{where}: team {pk} is not one of your teams.")
         return StepTarget.objects.create(step=step, kind=kind, team=target_team)
     raise PolicyError(f"{where}: target kind must be one of {', '.join(StepTarget.Kind.values)}.")
 
@@ -127,8 +134,10 @@ def policies_visible_to(user: User):
 
 
 def policy_update(*, policy: EscalationPolicy, name: str | None = None, description: str | None = None,
-                  repeat_count: int | None = None, steps: list[dict] | None = None) -> EscalationPolicy:
-    """Change a policy; `steps`, when given, replaces them all (nothing changes if one is invalid)."""
+                  repeat_count: int | None = None, steps: list[dict] | None = None,
+                  by: User | None = None) -> EscalationPolicy:
+    """Change a policy; `steps`, when given, replaces them all (nothing changes if one is invalid).
+    `by` as for policy_create."""
     if repeat_count is not None and not 0 <= repeat_count <= 20:
         raise PolicyError("repeat_count must be between 0 and 20.")
     changes = {k: v for k, v in {"name": name, "description": description, "repeat_count": repeat_count}.items()
@@ -139,5 +148,5 @@ def policy_update(*, policy: EscalationPolicy, name: str | None = None, descript
         if changes:
             policy.save(update_fields=list(changes))
         if steps is not None:
-            policy_steps_set(policy=policy, steps=steps)
+            policy_steps_set(policy=policy, steps=steps, by=by)
     return policy

@@ -54,8 +54,8 @@ class StepTargetWriteSerializer(WholeItemSerializer):
     kind = serializers.ChoiceField(choices=StepTarget.Kind.choices)
     id = serializers.IntegerField(
         min_value=1, max_value=MAX_ID,
-        help_text="A member of the policy's team (user), one of its schedules (schedule), or any team (team: its "
-        "responders and managers).",
+        help_text="A member of the policy's team (user), one of its schedules (schedule), or one of your teams "
+        "(team: its responders and managers).",
     )
 
 

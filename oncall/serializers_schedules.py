@@ -9,10 +9,10 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import StrictModelSerializer, StrictSerializer
-from incidents.selectors import teams_visible_to
+from config.api import MAX_ID, StrictModelSerializer, StrictSerializer
 
-from .models import CalendarFeed, Layer, Override, Restriction, Schedule
+from .access import teams_visible_to
+from .models import CalendarFeed, Layer, Override, Restriction, Schedule, Team
 from .schedules import MAX_SHIFTS_RANGE, schedules_visible_to
 
 # Far enough either way for any real rota, near enough that date arithmetic never overflows.
@@ -104,6 +104,23 @@ class ScheduleScopedMixin:
         return schedule
 
 
+def _user_id_field(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def _team_members(*, team: Team, ids: list[int]) -> list[User]:
+    """The active members of `team` with these ids, in the order given. The refusal names only the
+    ids, and reads the same for someone of another team as for an id nobody has: it must not
+    tell a writer which ids exist elsewhere, nor whose they are."""
+    found = {u.pk: u for u in User.objects.filter(pk__in=set(ids), is_active=True, memberships__team=team)}
+    missing = [str(pk) for pk in dict.fromkeys(ids) if pk not in found]
+    if missing:
+        if len(missing) == 1:
+            raise serializers.ValidationError(f"User {missing[0]} is not a member of {team}.")
+        raise serializers.ValidationError(f"Not members of {team}: users {', '.join(missing)}.")
+    return [found[pk] for pk in ids]
+
+
 class RestrictionSerializer(WholeItemSerializer):
     kind = serializers.ChoiceField(choices=Restriction.Kind.choices, default=Restriction.Kind.DAILY)
     start_weekday = serializers.IntegerField(
@@ -154,17 +171,26 @@ class LayerWriteSerializer(ScheduleScopedMixin, StrictSerializer):
                                   "(default 09:00).")
     start_date = BoundedDateField(help_text="The first turn starts on this day at handoff_time.")
     end_at = UtcDateTimeField(required=False, allow_null=True, help_text="When the layer stops; null: never.")
-    participants = serializers.PrimaryKeyRelatedField(
-        many=True, required=False, queryset=User.objects.filter(is_active=True),
+    participants = serializers.ListField(
+        child=_user_id_field(), required=False,
         help_text="User ids in rotation order (members of the schedule's team; repeats allowed).",
     )
     restrictions = RestrictionSerializer(many=True, required=False, max_length=50,
                                          help_text="Windows when the layer is on; none: always.")
 
-    def validate_participants(self, users):
-        if len(users) > 100:
+    def validate_participants(self, ids):
+        if len(ids) > 100:
             raise serializers.ValidationError("At most 100 turns in a rotation.")
-        return users
+        return ids
+
+    def validate(self, attrs):
+        if "participants" in attrs:
+            schedule = attrs.get("schedule") or self.instance.schedule
+            try:
+                attrs["participants"] = _team_members(team=schedule.team, ids=attrs["participants"])
+            except serializers.ValidationError as e:
+                raise serializers.ValidationError({"participants": e.detail}) from None
+        return attrs
 
 
 class TeamOwnedMixin:
@@ -223,15 +249,17 @@ class OverrideSerializer(serializers.ModelSerializer):
 
 class OverrideCreateSerializer(ScheduleScopedMixin, StrictSerializer):
     schedule = serializers.PrimaryKeyRelatedField(queryset=Schedule.objects.none())
-    user = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), help_text="Who takes the shift: a member of the schedule's team."
-    )
+    user = _user_id_field(help_text="Who takes the shift: a member of the schedule's team (user id).")
     starts_at = UtcDateTimeField()
     ends_at = UtcDateTimeField(help_text="After starts_at, at most 366 days later.")
 
     def validate(self, attrs):
         if attrs["ends_at"] <= attrs["starts_at"]:
             raise serializers.ValidationError({"ends_at": "Must be after starts_at."})
+        try:
+            [attrs["user"]] = _team_members(team=attrs["schedule"].team, ids=[attrs["user"]])
+        except serializers.ValidationError as e:
+            raise serializers.ValidationError({"user": e.detail}) from None
         return attrs
 
 

@@ -380,7 +380,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             policy = policies.policy_create(team=form.cleaned_data["team"], name=form.cleaned_data["name"],
-                                            repeat_count=form.cleaned_data["repeat_count"])
+                                            repeat_count=form.cleaned_data["repeat_count"], by=request.user)
         except policies.PolicyError as e:
             form.add_error(None, e.message)
         else:
@@ -419,7 +419,8 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid() and steps.is_valid():
         kept = [f.step() for f in steps if f.cleaned_data and not f.cleaned_data.get("remove")]
         try:
-            policies.policy_update(policy=policy, repeat_count=form.cleaned_data["repeat_count"], steps=kept)
+            policies.policy_update(policy=policy, repeat_count=form.cleaned_data["repeat_count"], steps=kept,
+                                   by=request.user)
         except policies.PolicyError as e:
             form.add_error(None, e.message)
             policy.refresh_from_db(fields=["repeat_count"])  # the save was rolled back, not the object

@@ -393,9 +393,9 @@ def test_manager_updates_and_deletes_an_integration_but_a_responder_cannot(api, 
     integration, _ = IntegrationFactory(service=service)
     url = f"/api/v1/integrations/{integration.pk}/"
     assert api.patch(url, {"enabled": False}).status_code == 403
-    changed = ApiClient(manager).patch(url, {"enabled": False, "config": {"group_by": ["alertname"]}})
+    changed = ApiClient(manager).patch(url, {"enabled": False, "config": {"dedup_field": "details.host"}})
     assert changed.status_code == 200
-    assert (changed.json()["enabled"], changed.json()["config"]) == (False, {"group_by": ["alertname"]})
+    assert (changed.json()["enabled"], changed.json()["config"]) == (False, {"dedup_field": "details.host"})
     assert ApiClient(manager).patch(url, {"kind": "grafana"}).json()["detail"] == "kind: Unknown field."
     assert ApiClient(manager).delete(url).status_code == 204
     assert not Integration.objects.filter(pk=integration.pk).exists()

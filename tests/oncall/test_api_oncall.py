@@ -99,7 +99,7 @@ def test_layer_input_is_checked_field_by_field(team, manager, primary, people):
     outsider = UserFactory()
     base = {"schedule": primary.pk, "start_date": "2026-01-05"}
     cases = [
-        ({"participants": [outsider.pk]}, "Not members of"),
+        ({"participants": [outsider.pk]}, f"participants: User {outsider.pk} is not a member of"),
         ({"handoff_time": "9:00:30"}, "handoff_time:"),
         ({"turn_unit": "months"}, "turn_unit:"),
         ({"restrictions": [{"kind": "weekly", "start_time": "09:00", "end_time": "17:00"}]},

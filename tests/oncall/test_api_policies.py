@@ -37,6 +37,7 @@ def steps_of(body):
 
 
 def test_a_manager_creates_a_policy_and_reads_its_steps_back_with_names(team, manager, alice, primary, other_team):
+    MembershipFactory(team=other_team, user=manager, role="viewer")  # a team target must be one of the writer's
     created = ApiClient(manager).post("/api/v1/escalation-policies/", {
         "team": team.pk, "name": "Checkout", "repeat_count": 2, "steps": [
             {"delay_minutes": 5, "targets": [{"kind": "schedule", "id": primary.pk}]},
