@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "config",  # management commands: serve
     "oncall",
     "incidents",
@@ -47,6 +48,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout seen during the request into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -102,8 +105,26 @@ WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 X_FRAME_OPTIONS = "DENY"
+
+# --- Login throttling (django-axes; the rules are in config/login_throttle.py) -----------------
+# The axes backend only refuses locked-out clients; ModelBackend checks the password. Anything
+# that calls authenticate() must pass the request, or axes refuses it.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = "config.login_throttle.cool_off"
+# Each attempt row keeps its own expiry, so one client's short lockout never clears another's long one.
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_CLIENT_IP_CALLABLE = "config.login_throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "config.login_throttle.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# A success must not reset the address's count: else guessing at alice between logins to one's
+# own account would never lock.
+AXES_RESET_ON_SUCCESS = False
+AXES_ENABLE_ADMIN = True
 
 # --- Email ------------------------------------------------------------------------------------
 # EMAIL_URL=smtp://user:password@host:587?tls=1 turns the email channel on; without it, mail
