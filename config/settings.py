@@ -125,6 +125,9 @@ AXES_HTTP_RESPONSE_CODE = 429
 # own account would never lock.
 AXES_RESET_ON_SUCCESS = False
 AXES_ENABLE_ADMIN = True
+# Lockouts are logged with the client's address; the username stays masked (people type their
+# password into it), and axes always masks the password.
+AXES_SENSITIVE_PARAMETERS = ["username"]
 
 # --- Email ------------------------------------------------------------------------------------
 # EMAIL_URL=smtp://user:password@host:587?tls=1 turns the email channel on; without it, mail
