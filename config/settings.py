@@ -40,6 +40,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every response gets the policy: static files, redirects and errors too.
+    "config.security_headers.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -108,6 +110,18 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 X_FRAME_OPTIONS = "DENY"
+# Behind TLS (or with secure cookies, which only work over it) every request must come over HTTPS
+# and browsers are told to never try plain HTTP again. Load balancers probe /healthz over plain
+# HTTP, so it is not redirected.
+_https_only = BEHIND_TLS_PROXY or SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = _https_only
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = 31536000 if _https_only else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _https_only
+# Asking for the browsers' preload list binds the whole domain to HTTPS for months, and anyone can
+# submit a domain whose header asks for it: the operator's call, off unless HSTS_PRELOAD=1.
+SECURE_HSTS_PRELOAD = _https_only and env_bool("HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 # --- Login throttling (django-axes; the rules are in config/login_throttle.py) -----------------
 # The axes backend only refuses locked-out clients; ModelBackend checks the password. Anything
@@ -239,6 +253,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
+    # Swagger UI otherwise sends the schema to validator.swagger.io to draw a badge: the docs must
+    # work offline and not leak the schema.
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,

@@ -31,6 +31,7 @@ from .models import NotificationRule, Schedule
 from .rotation import OVERRIDE, Shift, resolve_local
 from .services import api_token_create, api_token_revoke
 from .secrets_once import NewSecret
+from .timeline_place import place
 
 TIMELINE_DAYS = 14
 WEEKDAY_NAMES = dict(WEEKDAYS)
@@ -290,7 +291,7 @@ def _window_text(r) -> str:
     return f"every day from {r.start_time:%H:%M} to {r.end_time:%H:%M}"
 
 
-# --- The timeline: a server-drawn bar chart, each block placed with left%/width% -------------------
+# --- The timeline: a server-drawn bar chart, each block placed at left%/width% by classes -----------
 
 @dataclass
 class Block:
@@ -300,6 +301,7 @@ class Block:
     times: str
     title: str
     css: str
+    place: str = ""
     href: str = ""
     override: bool = False
 
@@ -338,7 +340,7 @@ def _timeline(schedule, layers, now, *, me, can_take) -> dict:
         times = f"{a.astimezone(zone):%a %H:%M} – {b.astimezone(zone):%a %H:%M}"
         return Block(left=f"{left:.3f}", width=f"{width:.3f}", label=label if width >= NAME_MIN_WIDTH else "",
                      times=times if width >= TIMES_MIN_WIDTH else "",
-                     title=f"{who}{source}: {when} ({schedule.time_zone})", css=css, href=href,
+                     title=f"{who}{source}: {when} ({schedule.time_zone})", css=css, place=place(left, width), href=href,
                      override=bool(s and s.is_override))
 
     def source_of(s: Shift) -> str:
@@ -358,9 +360,9 @@ def _timeline(schedule, layers, now, *, me, can_take) -> dict:
     } for i, s in enumerate(shifts["final"])]
     return {
         "start": start, "end": end, "rows": rows, "shifts": listed,
-        "days": [{"left": f"{pct(a):.3f}", "width": f"{pct(b) - pct(a):.3f}", "label": f"{d:%a} {d.day}",
+        "days": [{"place": place(pct(a), pct(b) - pct(a)), "label": f"{d:%a} {d.day}",
                   "weekend": d.weekday() >= 5} for d, a, b in zip(days, edges, edges[1:])],
-        "now": f"{pct(now):.3f}" if start <= now < end else None,
+        "now": place(pct(now)) if start <= now < end else None,
         "gaps": len(final) - len(shifts["final"]),
     }
 
