@@ -112,10 +112,10 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROX
 X_FRAME_OPTIONS = "DENY"
 # Behind TLS (or with secure cookies, which only work over it) every request must come over HTTPS
 # and browsers are told to never try plain HTTP again. Load balancers probe /healthz over plain
-# HTTP, so it is not redirected.
+# HTTP and Prometheus scrapes each machine directly, so those two are not redirected.
 _https_only = BEHIND_TLS_PROXY or SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = _https_only
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = 31536000 if _https_only else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _https_only
 # Asking for the browsers' preload list binds the whole domain to HTTPS for months, and anyone can
