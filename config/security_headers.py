@@ -32,5 +32,8 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        # Django's debug error pages (DEBUG only, never in production) are all inline style and script.
+        if settings.DEBUG and response.status_code in (404, 500):
+            return response
         response.headers.setdefault("Content-Security-Policy", self.value)
         return response

@@ -156,3 +156,18 @@ def test_production_settings_send_hsts_and_redirect_to_https_except_healthz(tmp_
     seconds, redirect, exempt = result.stdout.split(" ", 2)
     assert int(seconds) >= 31536000 and redirect == "True"
     assert any(re.match(pattern, "healthz") for pattern in eval(exempt))  # noqa: S307 - our own repr
+
+
+def test_a_server_error_page_has_the_policy_too(db, monkeypatch):
+    from django.test import Client
+
+    from config import health_urls
+
+    def broken(request):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(health_urls.urlpatterns[0], "callback", broken)
+    response = Client(raise_request_exception=False).get("/healthz")
+    assert response.status_code == 500
+    assert_only_own_scripts_and_styles(csp(response))
+    assert inline_code(response.content.decode()) == []
