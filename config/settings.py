@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "config",  # management commands: serve
     "oncall",
     "incidents",
@@ -39,6 +40,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every response gets the policy: static files, redirects and errors too.
+    "config.security_headers.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -47,6 +50,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout seen during the request into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -102,11 +107,44 @@ WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 X_FRAME_OPTIONS = "DENY"
 # Django's default, stated because pages rely on it: no URL of ours reaches another site in a
 # Referer. Pages with a credential in their URL (ack links) send no-referrer instead.
 SECURE_REFERRER_POLICY = "same-origin"
+# Behind TLS (or with secure cookies, which only work over it) every request must come over HTTPS
+# and browsers are told to never try plain HTTP again. Load balancers probe /healthz over plain
+# HTTP and Prometheus scrapes each machine directly, so those two are not redirected.
+_https_only = BEHIND_TLS_PROXY or SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = _https_only
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = 31536000 if _https_only else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _https_only
+# Asking for the browsers' preload list binds the whole domain to HTTPS for months, and anyone can
+# submit a domain whose header asks for it: the operator's call, off unless HSTS_PRELOAD=1.
+SECURE_HSTS_PRELOAD = _https_only and env_bool("HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# --- Login throttling (django-axes; the rules are in config/login_throttle.py) -----------------
+# The axes backend only refuses locked-out clients; ModelBackend checks the password. Anything
+# that calls authenticate() must pass the request, or axes refuses it.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = "config.login_throttle.cool_off"
+# Each attempt row keeps its own expiry, so one client's short lockout never clears another's long one.
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_CLIENT_IP_CALLABLE = "config.login_throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "config.login_throttle.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# A success must not reset the address's count: else guessing at alice between logins to one's
+# own account would never lock.
+AXES_RESET_ON_SUCCESS = False
+AXES_ENABLE_ADMIN = True
+# Lockouts are logged with the client's address; the username stays masked (people type their
+# password into it), and axes always masks the password.
+AXES_SENSITIVE_PARAMETERS = ["username"]
 
 # --- Email ------------------------------------------------------------------------------------
 # EMAIL_URL=smtp://user:password@host:587?tls=1 turns the email channel on; without it, mail
@@ -220,6 +258,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
+    # Swagger UI otherwise sends the schema to validator.swagger.io to draw a badge: the docs must
+    # work offline and not leak the schema.
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,

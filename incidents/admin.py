@@ -1,5 +1,7 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
+
+from oncall.secrets_once import NewSecret, admin_secret_response
 
 from .integration_config import config_problems
 from .models import Alert, ChangeEvent, Incident, Integration, MaintenanceWindow, Service, TimelineEvent
@@ -41,7 +43,11 @@ class IntegrationAdmin(admin.ModelAdmin):
             return super().save_model(request, obj, form, change)
         integration, raw = integration_create(service=obj.service, kind=obj.kind, name=obj.name, config=obj.config)
         obj.pk = integration.pk
-        messages.warning(request, f"Integration token: {raw} — copy it now, it will not be shown again.")
+        obj._new_secret = NewSecret(f"Token of integration {obj.name}", raw)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Shown once, in this response only: only the hash is stored.
+        return admin_secret_response(self, request, obj, obj._new_secret)
 
 
 class TimelineInline(admin.TabularInline):

@@ -1,6 +1,7 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 
 from .models import ApiToken, Membership, Team
+from .secrets_once import NewSecret, admin_secret_response
 from .services import api_token_create
 
 
@@ -39,5 +40,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
             return super().save_model(request, obj, form, change)
         token, raw = api_token_create(user=obj.user, name=obj.name)
         obj.pk = token.pk
-        # Shown once: only the hash is stored.
-        messages.warning(request, f"New API token for {obj.user}: {raw} — copy it now, it will not be shown again.")
+        obj._new_secret = NewSecret(f"New API token for {obj.user}", raw)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Shown once, in this response only: only the hash is stored.
+        return admin_secret_response(self, request, obj, obj._new_secret)

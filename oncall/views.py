@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from incidents.selectors import teams_visible_to, user_can_manage, user_can_respond
@@ -29,6 +30,8 @@ from .forms import (
 from .models import NotificationRule, Schedule
 from .rotation import OVERRIDE, Shift, resolve_local
 from .services import api_token_create, api_token_revoke
+from .secrets_once import NewSecret
+from .timeline_place import place
 
 TIMELINE_DAYS = 14
 WEEKDAY_NAMES = dict(WEEKDAYS)
@@ -208,12 +211,12 @@ def layer_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@never_cache
 def schedule_feed_create(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = _schedule(request, pk, need="manage")
     feed, token = schedules.calendar_feed_create(schedule=schedule)
     url = schedules.calendar_feed_url(feed=feed, token=token)
-    messages.warning(request, f"Calendar feed for {schedule.name}: {url} — copy it now, it will not be shown again.")
-    return redirect("oncall:schedule", pk=schedule.pk)
+    return _render_schedule(request, schedule, new_secret=NewSecret(f"Calendar feed for {schedule.name}", url))
 
 
 @login_required
@@ -244,7 +247,7 @@ def _local(at: datetime, schedule: Schedule) -> str:
     return f"{at.astimezone(ZoneInfo(schedule.time_zone)):%a %d %b %H:%M} ({schedule.time_zone})"
 
 
-def _render_schedule(request, schedule, *, override_form=None, layer_form=None, status=200):
+def _render_schedule(request, schedule, *, override_form=None, layer_form=None, new_secret=None, status=200):
     user, zone, now = request.user, ZoneInfo(schedule.time_zone), timezone.now()
     can_respond = user_can_respond(user=user, team_id=schedule.team_id)
     can_manage = user_can_manage(user=user, team_id=schedule.team_id)
@@ -271,6 +274,7 @@ def _render_schedule(request, schedule, *, override_form=None, layer_form=None, 
         "members": _members(schedule) if can_manage else (),
         "feeds": schedules.calendar_feeds_visible_to(user).filter(schedule=schedule, revoked_at__isnull=True)
         if can_manage else (),
+        "new_secret": new_secret,
     }
     return render(request, "oncall/schedule_detail.html", context, status=status)
 
@@ -287,7 +291,7 @@ def _window_text(r) -> str:
     return f"every day from {r.start_time:%H:%M} to {r.end_time:%H:%M}"
 
 
-# --- The timeline: a server-drawn bar chart, each block placed with left%/width% -------------------
+# --- The timeline: a server-drawn bar chart, each block placed at left%/width% by classes -----------
 
 @dataclass
 class Block:
@@ -297,6 +301,7 @@ class Block:
     times: str
     title: str
     css: str
+    place: str = ""
     href: str = ""
     override: bool = False
 
@@ -335,7 +340,7 @@ def _timeline(schedule, layers, now, *, me, can_take) -> dict:
         times = f"{a.astimezone(zone):%a %H:%M} – {b.astimezone(zone):%a %H:%M}"
         return Block(left=f"{left:.3f}", width=f"{width:.3f}", label=label if width >= NAME_MIN_WIDTH else "",
                      times=times if width >= TIMES_MIN_WIDTH else "",
-                     title=f"{who}{source}: {when} ({schedule.time_zone})", css=css, href=href,
+                     title=f"{who}{source}: {when} ({schedule.time_zone})", css=css, place=place(left, width), href=href,
                      override=bool(s and s.is_override))
 
     def source_of(s: Shift) -> str:
@@ -355,9 +360,9 @@ def _timeline(schedule, layers, now, *, me, can_take) -> dict:
     } for i, s in enumerate(shifts["final"])]
     return {
         "start": start, "end": end, "rows": rows, "shifts": listed,
-        "days": [{"left": f"{pct(a):.3f}", "width": f"{pct(b) - pct(a):.3f}", "label": f"{d:%a} {d.day}",
+        "days": [{"place": place(pct(a), pct(b) - pct(a)), "label": f"{d:%a} {d.day}",
                   "weekend": d.weekday() >= 5} for d, a, b in zip(days, edges, edges[1:])],
-        "now": f"{pct(now):.3f}" if start <= now < end else None,
+        "now": place(pct(now)) if start <= now < end else None,
         "gaps": len(final) - len(shifts["final"]),
     }
 
@@ -452,6 +457,10 @@ def _render_policy(request, policy, can_manage, form, steps, status=200):
 @login_required
 @require_safe
 def profile(request: HttpRequest) -> HttpResponse:
+    return _render_profile(request)
+
+
+def _render_profile(request, *, new_secret: NewSecret | None = None) -> HttpResponse:
     user = request.user
     methods = _my_methods(user).order_by("kind", "id")
     rules = contacts.notification_rules_visible_to(user).filter(user=user).order_by("delay_minutes", "id")
@@ -464,6 +473,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "pageable": contacts.user_has_usable_rule(user=user, urgency="high"),
         "feeds": schedules.calendar_feeds_visible_to(user).filter(user=user, revoked_at__isnull=True),
         "api_tokens": user.api_tokens.filter(revoked_at__isnull=True),
+        "new_secret": new_secret,
     }
     return render(request, "oncall/profile.html", context)
 
@@ -561,11 +571,11 @@ def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @_profile_post
+@never_cache
 def feed_create(request: HttpRequest) -> HttpResponse:
     feed, token = schedules.calendar_feed_create(user=request.user)
     url = schedules.calendar_feed_url(feed=feed, token=token)
-    messages.warning(request, f"Your calendar feed: {url} — copy it now, it will not be shown again.")
-    return redirect("oncall:profile")
+    return _render_profile(request, new_secret=NewSecret("Your calendar feed", url))
 
 
 @_profile_post
@@ -577,11 +587,11 @@ def feed_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @_profile_post
+@never_cache
 def api_token_add(request: HttpRequest) -> HttpResponse:
     name = (request.POST.get("name") or "").strip()[:100] or "Personal token"
     _token, raw = api_token_create(user=request.user, name=name)
-    messages.warning(request, f"Your API token {name!r}: {raw} — copy it now, it will not be shown again.")
-    return redirect("oncall:profile")
+    return _render_profile(request, new_secret=NewSecret(f"Your API token “{name}”", raw))
 
 
 @_profile_post

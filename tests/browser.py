@@ -12,6 +12,17 @@ needs_chromium = pytest.mark.skipif(
 
 @pytest.fixture
 def browser_page(monkeypatch):
+    yield from _page(monkeypatch, bypass_csp=False)
+
+
+@pytest.fixture
+def browser_page_bypassing_csp(monkeypatch):
+    """For a test that injects its own scripts (page.add_script_tag, page.evaluate with inline
+    code): the pages' Content-Security-Policy would refuse them."""
+    yield from _page(monkeypatch, bypass_csp=True)
+
+
+def _page(monkeypatch, *, bypass_csp: bool):
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
     # synchronous and safe, so Django's async guard is lifted for them.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -21,7 +32,7 @@ def browser_page(monkeypatch):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=bypass_csp)
         yield page
         browser.close()
         # Inside Playwright's context the test's ORM calls get a connection of their own (Django
