@@ -181,6 +181,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # The web server and management commands enqueue too, not only `serve`: the folders must exist.
     for _folder in (_queue_dir, _processed_dir, VAR_DIR / "celery" / "control"):
         _folder.mkdir(parents=True, exist_ok=True)
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # redis-py waits forever by default: a Redis that stopped answering would hang every publish.
+    # The socket timeout must stay above the worker's 1 s BRPOP poll.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 3}
+# Requests publish after their commit (config.celery.send_after_commit) and the sweep re-sends
+# whatever was lost, so a broker outage should cost a request about a second, not the default
+# three retries per message: one reconnect (a broker restart leaves pooled connections stale).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -8,10 +8,10 @@ nothing, so running it twice, or on two workers at once, pages once.
 import logging
 from datetime import datetime, timedelta
 
-from celery import current_app
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.celery import send_after_commit
 from incidents.models import Incident
 from incidents.services import timeline_add
 from oncall.models import NotificationRule
@@ -50,7 +50,7 @@ def escalate(*, incident_id: int, now: datetime | None = None) -> list[Delivery]
         deliveries = _page_step(incident=incident, step=step, now=now)
         next_at = _advance(incident=incident, steps=steps, repeat_count=policy.repeat_count,
                            delay=step.delay_minutes, now=now)
-        transaction.on_commit(lambda: _enqueue(deliveries, incident.pk, next_at))
+        _enqueue(deliveries, incident.pk, next_at)
     return deliveries
 
 
@@ -118,14 +118,14 @@ def _stop(incident: Incident, kind: str, text: str) -> None:
 
 
 def _enqueue(deliveries: list[Delivery], incident_id: int, next_at: datetime | None) -> None:
-    """Hints for the workers; if any is lost the sweep finds the due rows anyway."""
+    """Hints for the workers, sent after commit; if any is lost the sweep finds the due rows anyway."""
     now = timezone.now()
     for delivery in deliveries:
         countdown = max(0.0, (delivery.due_at - now).total_seconds())
-        current_app.send_task("notifications.deliver", args=[delivery.pk], countdown=countdown)
+        send_after_commit("notifications.deliver", args=[delivery.pk], countdown=countdown)
     if next_at is not None:
-        current_app.send_task("notifications.escalate", args=[incident_id],
-                              countdown=max(0.0, (next_at - now).total_seconds()))
+        send_after_commit("notifications.escalate", args=[incident_id],
+                          countdown=max(0.0, (next_at - now).total_seconds()))
 
 
 def escalate_now(*, incident: Incident, by=None, via: str = "voice") -> bool:
@@ -136,5 +136,5 @@ def escalate_now(*, incident: Incident, by=None, via: str = "voice") -> bool:
         if moved:
             timeline_add(incident=incident, kind="escalated", actor=by, via=via,
                          text=f"Escalated to the next step by {by.get_username() if by else 'the system'}")
-            transaction.on_commit(lambda: current_app.send_task("notifications.escalate", args=[incident.pk]))
+            send_after_commit("notifications.escalate", args=[incident.pk])
     return bool(moved)
