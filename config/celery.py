@@ -18,10 +18,11 @@ def send_after_commit(name: str, *, args: list | None = None, kwargs: dict | Non
                       countdown: float | None = None) -> None:
     """Enqueue a task by name once the current transaction commits (at once outside one).
 
-    Every message sent this way is a hint: the database already holds the work (an incident's
-    next_escalation_at, a pending delivery) and the sweep finds it whatever became of the message.
-    So a broker outage must not turn a stored alert or an acknowledgement into an error for the
-    caller; the failure is logged, and the publish itself gives up quickly (see the settings)."""
+    Messages sent this way are hints: the database already holds the work (an incident's
+    next_escalation_at, a pending delivery) and the sweep finds it whatever became of the message
+    (a lost verification code is simply asked for again). So a broker outage must not turn a stored
+    alert or an acknowledgement into an error for the caller: the failure is logged without the
+    task's arguments, and the publish itself gives up quickly (see the Celery settings)."""
 
     def publish() -> None:
         try:
