@@ -13,7 +13,9 @@ from celery import Celery
 
 from config.celery import app
 from incidents.models import Alert, Incident
-from tests.factories import ApiClient, IntegrationFactory
+from oncall import contacts
+from oncall.models import VerificationCode
+from tests.factories import ApiClient, ContactMethodFactory, IntegrationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,3 +65,14 @@ def test_acknowledge_through_the_api_answers_200_while_the_broker_is_down(respon
     assert incident.status == "acknowledged"
     assert "notifications.incident_changed" in caplog.text
     assert SECRET not in caplog.text
+
+
+def test_a_verification_code_is_created_while_the_broker_is_down_and_never_logged(
+        responder, broker_down, caplog, monkeypatch):
+    monkeypatch.setattr(contacts.secrets, "randbelow", lambda _n: 424242)
+    method = ContactMethodFactory(user=responder, kind="sms", value="+14155550101")
+    with caplog.at_level(logging.WARNING):
+        contacts.contact_method_verification_start(contact_method=method)
+    assert VerificationCode.objects.filter(contact_method=method).count() == 1
+    assert "notifications.send_verification" in caplog.text
+    assert "424242" not in caplog.text  # the task's arguments stay out of the log
