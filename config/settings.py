@@ -196,7 +196,9 @@ INTAKE_MAX_BODY_BYTES = 512 * 1024
 INTAKE_RATE_LIMIT_PER_MINUTE = env_int("INTAKE_RATE_LIMIT_PER_MINUTE", 6000, minimum=1)
 _cache_url = env_str("CACHE_URL")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+    # redis-py waits forever by default; a cache that stops answering must cost a second, not hang.
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url,
+                "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
     if _cache_url
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
@@ -222,6 +224,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # The web server and management commands enqueue too, not only `serve`: the folders must exist.
     for _folder in (_queue_dir, _processed_dir, VAR_DIR / "celery" / "control"):
         _folder.mkdir(parents=True, exist_ok=True)
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # redis-py waits forever by default: a Redis that stopped answering would hang every publish.
+    # The socket timeout must stay above the worker's 1 s BRPOP poll.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 3}
+# Requests publish after their commit (config.celery.send_after_commit) and the sweep re-sends
+# whatever was lost, so a broker outage should cost a request about a second, not the default
+# three retries per message: one reconnect (a broker restart leaves pooled connections stale).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

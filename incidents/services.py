@@ -3,12 +3,12 @@ timeline line naming who did it and through which channel."""
 import uuid
 from datetime import datetime, timedelta
 
-from celery import current_app
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.celery import send_after_commit
 from oncall.models import EscalationPolicy, Team, hash_secret, new_secret
 
 from .integration_config import config_merged, config_problems
@@ -95,13 +95,13 @@ def incident_trigger(
 def _kick_engine(incident_id: int) -> None:
     """Start paging once the incident is committed. By task name: incidents never imports
     notifications. If the message is lost, the engine's sweep finds next_escalation_at anyway."""
-    transaction.on_commit(lambda: current_app.send_task("notifications.escalate", args=[incident_id]))
+    send_after_commit("notifications.escalate", args=[incident_id])
 
 
 def _announce(incident_id: int) -> None:
     """Tell the notifications app, after commit, that the incident changed (Slack messages
     about it are updated in place)."""
-    transaction.on_commit(lambda: current_app.send_task("notifications.incident_changed", args=[incident_id]))
+    send_after_commit("notifications.incident_changed", args=[incident_id])
 
 
 def _bump_open_incident(*, service: Service, dedup_key: str, at: datetime, latest: dict) -> Incident | None:

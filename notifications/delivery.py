@@ -3,13 +3,12 @@ record. Exactly one worker wins the claim; a failure falls through to the person
 import logging
 from datetime import datetime, timedelta
 
-from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import F, Min
 from django.utils import timezone
 
+from config.celery import send_after_commit
 from incidents.models import Incident
 from incidents.services import timeline_add
 from oncall.contacts import contact_method_disable
@@ -96,7 +95,7 @@ def _retry_at(delivery: Delivery, at: datetime, *, error: str, count_attempt: bo
         changes["attempts"] = F("attempts") - 1
     Delivery.objects.filter(pk=delivery.pk).update(**changes)
     countdown = max(0.0, (at - timezone.now()).total_seconds())
-    transaction.on_commit(lambda: current_app.send_task("notifications.deliver", args=[delivery.pk], countdown=countdown))
+    send_after_commit("notifications.deliver", args=[delivery.pk], countdown=countdown)
 
 
 def _fail(delivery: Delivery, reason: str, now: datetime, *, channel: str = "") -> None:
@@ -113,7 +112,7 @@ def fall_through(*, delivery: Delivery, now: datetime) -> None:
     if following is None:
         return
     Delivery.objects.filter(pk=following.pk).update(due_at=now)
-    transaction.on_commit(lambda: current_app.send_task("notifications.deliver", args=[following.pk]))
+    send_after_commit("notifications.deliver", args=[following.pk])
 
 
 def _wait_for_limits(delivery: Delivery, now: datetime) -> tuple[timedelta, str] | None:

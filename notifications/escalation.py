@@ -8,10 +8,10 @@ nothing, so running it twice, or on two workers at once, pages once.
 import logging
 from datetime import datetime, timedelta
 
-from celery import current_app
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.celery import send_after_commit
 from incidents.models import Incident
 from incidents.selectors import PlanStep, incident_escalation_plan
 from incidents.services import IncidentError, incident_escalate_now, timeline_add
@@ -70,7 +70,7 @@ def escalate(*, incident_id: int, now: datetime | None = None) -> list[Delivery]
             deliveries = _page_step(incident=incident, step=plan.steps[index], index=index, now=now)
             next_at = _advance(incident=incident, index=index, steps=plan.steps, repeat_count=plan.repeat_count,
                                now=now)
-        transaction.on_commit(lambda: _enqueue(deliveries, incident.pk, next_at))
+        _enqueue(deliveries, incident.pk, next_at)
     return deliveries
 
 
@@ -121,14 +121,14 @@ def _stop(incident: Incident, kind: str, text: str) -> None:
 
 
 def _enqueue(deliveries: list[Delivery], incident_id: int, next_at: datetime | None) -> None:
-    """Hints for the workers; if any is lost the sweep finds the due rows anyway."""
+    """Hints for the workers, sent after commit; if any is lost the sweep finds the due rows anyway."""
     now = timezone.now()
     for delivery in deliveries:
         countdown = max(0.0, (delivery.due_at - now).total_seconds())
-        current_app.send_task("notifications.deliver", args=[delivery.pk], countdown=countdown)
+        send_after_commit("notifications.deliver", args=[delivery.pk], countdown=countdown)
     if next_at is not None:
-        current_app.send_task("notifications.escalate", args=[incident_id],
-                              countdown=max(0.0, (next_at - now).total_seconds()))
+        send_after_commit("notifications.escalate", args=[incident_id],
+                          countdown=max(0.0, (next_at - now).total_seconds()))
 
 
 def escalate_now(*, incident: Incident, by=None, via: str = "voice") -> bool:

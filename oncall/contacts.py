@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import phonenumbers
-from celery import current_app
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+
+from config.celery import send_after_commit
 
 from .models import ContactMethod, NotificationRule, Profile, VerificationCode, hash_secret
 
@@ -96,8 +97,7 @@ def contact_method_verification_start(*, contact_method: ContactMethod) -> Verif
             contact_method=method, code_hash=hash_secret(f"{method.pk}:{raw}"), created_at=now, expires_at=now + CODE_TTL
         )
         # By task name: oncall must not import notifications (imports point the other way).
-        transaction.on_commit(lambda: current_app.send_task(
-            "notifications.send_verification", kwargs={"contact_method_id": method.pk, "code": raw}))
+        send_after_commit("notifications.send_verification", kwargs={"contact_method_id": method.pk, "code": raw})
     return code
 
 

@@ -3,7 +3,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from oncall import contacts
+from config.celery import app as celery_app
 from oncall.models import ContactMethod, NotificationRule, Profile, VerificationCode
 from tests.factories import ApiClient, ContactMethodFactory, MembershipFactory, SuperuserFactory, UserFactory
 
@@ -17,11 +17,10 @@ def sent(monkeypatch):
     """Codes the notifications app was asked to send (by task name, after commit)."""
     calls = []
 
-    class App:
-        def send_task(self, name, kwargs):
-            calls.append((name, kwargs))
+    def send_task(name, args=None, kwargs=None, countdown=None):
+        calls.append((name, kwargs))
 
-    monkeypatch.setattr(contacts, "current_app", App())
+    monkeypatch.setattr(celery_app, "send_task", send_task)
     return calls
 
 

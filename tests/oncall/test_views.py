@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from config.celery import app as celery_app
 from oncall import contacts, policies, schedules
 from oncall.models import CalendarFeed, ContactMethod, EscalationPolicy, Layer, NotificationRule, Override, Schedule
 from tests.factories import MembershipFactory, UserFactory
@@ -538,11 +539,10 @@ def test_a_policy_name_already_in_use_is_refused(client, team, manager, policy):
 def sent(monkeypatch):
     calls = []
 
-    class App:
-        def send_task(self, name, kwargs):
-            calls.append((name, kwargs))
+    def send_task(name, args=None, kwargs=None, countdown=None):
+        calls.append((name, kwargs))
 
-    monkeypatch.setattr(contacts, "current_app", App())
+    monkeypatch.setattr(celery_app, "send_task", send_task)
     return calls
 
 

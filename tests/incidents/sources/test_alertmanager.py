@@ -1,9 +1,10 @@
 """Alertmanager webhook parsing, on real captures from Alertmanager 0.25 / Prometheus 2.42.
 
 The captures live in the shared fixtures (../shared/fixtures/alertmanager beside the repository)
-and are copied into tests/fixtures/alertmanager so the suite has them on its own; the copy is
-preferred, and a test checks it still matches the shared original. Host names in the captures
-were replaced with example.com names and nothing else was edited.
+and are copied into tests/fixtures/alertmanager so the suite has them on its own. The originals'
+SHA-256 sums are kept beside the copies (SHA256SUMS), so a test checks every copy in any clone, and
+checks the originals too where they are present. Host names in the captures were replaced with
+example.com names and nothing else was edited.
 """
 import copy
 import hashlib
@@ -21,6 +22,7 @@ from incidents.sources.alertmanager import label_fingerprint
 REPO_ROOT = Path(__file__).resolve().parents[3]
 LOCAL_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "alertmanager"
 SHARED_FIXTURES = REPO_ROOT / ".." / "shared" / "fixtures" / "alertmanager"
+CHECKSUMS = LOCAL_FIXTURES / "SHA256SUMS"
 CAPTURES = ("firing.json", "resolved.json", "firing-group-of-3.json", "prometheus-rule-firing.json")
 
 
@@ -31,9 +33,17 @@ class FakeIntegration:
 
 
 def load(name: str) -> dict:
-    local = LOCAL_FIXTURES / name
-    path = local if local.exists() else SHARED_FIXTURES / name
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads((LOCAL_FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def recorded_sha256() -> dict[str, str]:
+    """`sha256sum` output of the shared originals: "<hex>  <name>" per line."""
+    lines = CHECKSUMS.read_text(encoding="utf-8").splitlines()
+    return {name: digest for digest, name in (line.split(None, 1) for line in lines if line.strip())}
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def parse(body, **config):
@@ -51,10 +61,16 @@ def errors_of(body, **config) -> list[str]:
 
 @pytest.mark.parametrize("name", CAPTURES)
 def test_copied_capture_matches_the_shared_original(name):
+    recorded = recorded_sha256()[name]
+    assert sha256_of(LOCAL_FIXTURES / name) == recorded
     original = SHARED_FIXTURES / name
-    if not original.exists():
-        pytest.skip("shared fixtures are not beside this checkout")
-    assert (LOCAL_FIXTURES / name).read_bytes() == original.read_bytes()
+    if original.exists():  # beside the shared fixtures: the record itself must still be right
+        assert sha256_of(original) == recorded
+
+
+def test_every_copied_capture_has_a_recorded_checksum():
+    assert sorted(recorded_sha256()) == sorted(CAPTURES)
+    assert sorted(p.name for p in LOCAL_FIXTURES.glob("*.json")) == sorted(CAPTURES)
 
 
 def test_alertmanager_firing_capture_opens_one_trigger_for_the_group():
