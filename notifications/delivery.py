@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Min
+from django.db.models import F, Max, Min
 from django.utils import timezone
 
-from incidents.models import Incident
+from incidents.models import Incident, Urgency
 from incidents.ratelimit import rate_count
 from incidents.services import timeline_add
 from oncall.contacts import contact_method_disable
@@ -25,6 +25,8 @@ Status = Delivery.Status
 # contact method per window; further pages wait and go out as one bundled message.
 METHOD_LIMIT = 5
 METHOD_WINDOW = timedelta(minutes=15)
+# ...except the first page about a new high-urgency incident, which waits at most this long.
+FIRST_PAGE_MAX_HOLD = timedelta(seconds=60)
 MAX_ATTEMPTS = 6
 HELD = "held by the per-number limit"
 THROTTLED = "held by the provider's send rate"
@@ -155,10 +157,25 @@ def _wait_for_limits(delivery: Delivery, now: datetime) -> tuple[timedelta, str]
         contact_method_id=delivery.contact_method_id, status__in=[Status.SENT, Status.DELIVERED],
         sent_at__gt=now - METHOD_WINDOW)
     if recent.count() >= METHOD_LIMIT:
-        oldest = recent.aggregate(first=Min("sent_at"))["first"]
-        return oldest + METHOD_WINDOW - now + timedelta(seconds=1), HELD
+        if not _first_page_of_a_new_fire(delivery):
+            oldest = recent.aggregate(first=Min("sent_at"))["first"]
+            return oldest + METHOD_WINDOW - now + timedelta(seconds=1), HELD
+        # A new high-urgency incident is not a repeat: the first word of it never waits out the
+        # window. One such message a minute at most goes out over the limit, and it carries
+        # every page held for the number, so a storm of new incidents still rings once a minute.
+        latest = recent.aggregate(last=Max("sent_at"))["last"]
+        if now - latest < FIRST_PAGE_MAX_HOLD:
+            return latest + FIRST_PAGE_MAX_HOLD - now, HELD
     wait = _provider_budget_wait(delivery.kind, now)
     return (wait, THROTTLED) if wait is not None else None
+
+
+def _first_page_of_a_new_fire(delivery: Delivery) -> bool:
+    """The first page to this number about a high-urgency incident (not a repeat, not low urgency)."""
+    incident = delivery.page.incident
+    return incident.urgency == Urgency.HIGH and not Delivery.objects.filter(
+        contact_method_id=delivery.contact_method_id, page__incident_id=incident.pk,
+        status__in=[Status.SENT, Status.DELIVERED, Status.BUNDLED]).exists()
 
 
 def _provider_budget_wait(kind: str, now: datetime) -> timedelta | None:
@@ -174,13 +191,14 @@ def _claim_bundle(delivery: Delivery, now: datetime) -> list[Delivery]:
     """Other pages held for the same number go out inside this message."""
     held = list(Delivery.objects.filter(
         contact_method_id=delivery.contact_method_id, status=Status.PENDING, error=HELD,
-        page__incident__status=Incident.Status.TRIGGERED).exclude(pk=delivery.pk).select_related("page__incident")[:20])
-    won = [d for d in held if Delivery.objects.filter(pk=d.pk, status=Status.PENDING).update(status=Status.SENDING, claimed_at=now)]
-    return won
+        page__incident__status=Incident.Status.TRIGGERED).exclude(pk=delivery.pk).select_related("page__incident__service")[:20])
+    return [d for d in held if Delivery.objects.filter(pk=d.pk, status=Status.PENDING).update(
+        status=Status.SENDING, claimed_at=now, bundled_into=delivery)]
 
 
 def _release(bundled: list[Delivery]) -> None:
-    Delivery.objects.filter(pk__in=[d.pk for d in bundled], status=Status.SENDING).update(status=Status.PENDING)
+    Delivery.objects.filter(pk__in=[d.pk for d in bundled], status=Status.SENDING).update(
+        status=Status.PENDING, bundled_into=None)
 
 
 def delivery_status_update(*, provider_id: str, status: str, answered_by: str = "") -> int:
@@ -212,7 +230,8 @@ def deliveries_reclaim_stale(*, claimed_before: datetime, now: datetime) -> int:
                 status=Status.FAILED, error=f"{lost} on the last attempt"):
             delivery.status, delivery.error = Status.FAILED, f"{lost} on the last attempt"
             _record_failure(delivery, delivery.error, now)
-    return stale.filter(attempts__lt=MAX_ATTEMPTS).update(status=Status.PENDING, error=f"{lost}; retrying")
+    return stale.filter(attempts__lt=MAX_ATTEMPTS).update(status=Status.PENDING, error=f"{lost}; retrying",
+                                                          bundled_into=None)
 
 
 def deliveries_cancel_unneeded(*, incident_id: int) -> int:
