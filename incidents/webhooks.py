@@ -46,7 +46,9 @@ def _find_integration(token: str, *, kinds: tuple[str, ...] | None = None) -> In
 
 def _check_rate(integration: Integration) -> None:
     limit = integration.config.get("rate_limit_per_minute") if isinstance(integration.config, dict) else None
-    wait = integration_rate_check(integration_id=integration.pk, limit_per_minute=limit if isinstance(limit, int) else None)
+    # A row stored before configs were checked may hold 0 or -1, which would refuse every request.
+    usable = isinstance(limit, int) and not isinstance(limit, bool) and limit > 0
+    wait = integration_rate_check(integration_id=integration.pk, limit_per_minute=limit if usable else None)
     if wait is not None:
         raise Rejected(429, f"Too many requests for this integration; retry in {wait} s.", headers={"Retry-After": str(wait)})
 
