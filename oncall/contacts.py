@@ -86,6 +86,9 @@ def contact_method_update(*, contact_method: ContactMethod, value: str | None = 
 
 def contact_method_verification_start(*, contact_method: ContactMethod) -> VerificationCode:
     """Create a code and have the notifications app send it (by SMS, call, email or Slack)."""
+    if contact_method.kind in kinds_without_provider():
+        raise ContactError(f"{contact_method.get_kind_display()} is not configured on this Vigil, so no code "
+                           "can be sent; ask an administrator to set up its provider.")
     now = timezone.now()
     with transaction.atomic():
         method = ContactMethod.objects.select_for_update().get(pk=contact_method.pk)

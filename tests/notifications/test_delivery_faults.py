@@ -172,3 +172,13 @@ def test_readiness_reports_a_rule_on_a_kind_without_a_provider(db, twilio_fake, 
     assert f"Email contact method {email.pk} cannot be paged: Email is not configured on this Vigil." in body["problems"]
     verified(alice, "sms", ALICE, ("high", 5))
     assert ApiClient(alice).get("/api/v1/me/oncall-readiness/").json()["has_usable_rule"] is True
+
+
+def test_no_verification_code_is_promised_for_a_kind_without_a_provider(db, twilio_fake, settings):
+    settings.EMAIL_ENABLED = False
+    alice = UserFactory(username="alice")
+    email = ContactMethod.objects.create(user=alice, kind="email", value="alice@example.com")
+    response = ApiClient(alice).post(f"/api/v1/contact-methods/{email.pk}/send-code/")
+    assert response.status_code == 400
+    assert "Email is not configured on this Vigil" in response.json()["detail"]
+    assert not email.verification_codes.exists()
