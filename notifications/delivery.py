@@ -129,10 +129,10 @@ def _retry_at(delivery: Delivery, at: datetime, *, error: str, count_attempt: bo
 
 def _fail(delivery: Delivery, reason: str, now: datetime, *, channel: str = "") -> None:
     _set(delivery, status=Status.FAILED, error=reason[:500], channel=channel or delivery.channel)
-    _record_failure(delivery, reason, now)
+    _report_failure(delivery, reason, now)
 
 
-def _record_failure(delivery: Delivery, reason: str, now: datetime) -> None:
+def _report_failure(delivery: Delivery, reason: str, now: datetime) -> None:
     timeline_add(incident=delivery.page.incident, kind="delivery_failed",
                  text=f"{delivery.kind} page to {delivery.page.user.get_username()} failed: {reason}",
                  data={"delivery": delivery.pk, "status": "failed", "user": delivery.page.user_id})
@@ -229,7 +229,7 @@ def deliveries_reclaim_stale(*, claimed_before: datetime, now: datetime) -> int:
         if Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING, claimed_at=delivery.claimed_at).update(
                 status=Status.FAILED, error=f"{lost} on the last attempt"):
             delivery.status, delivery.error = Status.FAILED, f"{lost} on the last attempt"
-            _record_failure(delivery, delivery.error, now)
+            _report_failure(delivery, delivery.error, now)
     return stale.filter(attempts__lt=MAX_ATTEMPTS).update(status=Status.PENDING, error=f"{lost}; retrying",
                                                           bundled_into=None)
 
