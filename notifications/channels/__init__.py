@@ -13,7 +13,7 @@ from .twilio_sms import TwilioSms
 from .twilio_voice import TwilioVoice
 
 __all__ = ["Channel", "ChannelNotConfigured", "DeliveryError", "channel_for", "configured_kinds",
-           "console_fallback_active"]
+           "console_fallback_active", "unconfigured_kinds"]
 
 _CHANNELS: dict[str, type[Channel]] = {"email": Email, "sms": TwilioSms, "voice": TwilioVoice, "slack": Slack}
 
@@ -30,6 +30,13 @@ class ChannelNotConfigured(DeliveryError):
 def configured_kinds() -> frozenset[str]:
     """Contact kinds that a real provider carries (sms, voice, email, slack)."""
     return frozenset(kind for kind, channel in _CHANNELS.items() if channel.configured())
+
+
+def unconfigured_kinds() -> frozenset[str]:
+    """Kinds on which a page fails for want of a provider: none in the demo (the console stands
+    in for all), otherwise every kind whose credentials are missing."""
+    configured = configured_kinds()
+    return frozenset(_CHANNELS) - configured if configured else frozenset()
 
 
 def console_fallback_active() -> bool:
