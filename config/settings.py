@@ -195,10 +195,11 @@ PROVIDER_SENDS_PER_SECOND = {
 INTAKE_MAX_BODY_BYTES = 512 * 1024
 INTAKE_RATE_LIMIT_PER_MINUTE = env_int("INTAKE_RATE_LIMIT_PER_MINUTE", 6000, minimum=1)
 _cache_url = env_str("CACHE_URL")
+# Short socket timeouts: rate limits fail open when the cache is down (incidents/ratelimit.py),
+# and a cache host that drops packets must cost a request half a second, not a minute.
 CACHES = {
-    # redis-py waits forever by default; a cache that stops answering must cost a second, not hang.
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url,
-                "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
+                "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}
     if _cache_url
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }

@@ -4,16 +4,16 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db.models import F, Min
+from django.db.models import F, Max, Min
 from django.utils import timezone
 
 from config.celery import send_after_commit
-from incidents.models import Incident
+from incidents.models import Incident, Urgency
+from incidents.ratelimit import rate_count
 from incidents.services import timeline_add
 from oncall.contacts import contact_method_disable
 
-from .channels import DeliveryError, channel_for
+from .channels import Channel, ChannelNotConfigured, DeliveryError, channel_for
 from .messages import page_message
 from .models import Delivery
 
@@ -24,6 +24,8 @@ Status = Delivery.Status
 # contact method per window; further pages wait and go out as one bundled message.
 METHOD_LIMIT = 5
 METHOD_WINDOW = timedelta(minutes=15)
+# ...except the first page about a new high-urgency incident, which waits at most this long.
+FIRST_PAGE_MAX_HOLD = timedelta(seconds=60)
 MAX_ATTEMPTS = 6
 HELD = "held by the per-number limit"
 THROTTLED = "held by the provider's send rate"
@@ -39,6 +41,17 @@ def deliver(*, delivery_id: int, now: datetime | None = None) -> str:
         return "skipped"
     delivery = Delivery.objects.select_related(
         "page__incident__service", "page__user", "contact_method").get(pk=delivery_id)
+    try:
+        return _deliver_claimed(delivery, now)
+    except Exception as e:
+        # A bug, a garbled provider answer, a helper service down: left to escape, the claim
+        # would be revived by the sweep and fail again, forever, and the person's next rule would
+        # never run. It is an attempt like any other.
+        log.exception("delivery %s: unexpected %s after the claim", delivery.pk, type(e).__name__)
+        return _retry_or_fail(delivery, f"unexpected error: {type(e).__name__}", now)
+
+
+def _deliver_claimed(delivery: Delivery, now: datetime) -> str:
     incident = delivery.page.incident
     if incident.status != Incident.Status.TRIGGERED:
         _set(delivery, status=Status.CANCELLED, error=f"incident {incident.status} before it was sent")
@@ -46,29 +59,33 @@ def deliver(*, delivery_id: int, now: datetime | None = None) -> str:
     if not delivery.contact_method.usable:
         _fail(delivery, "the contact method is no longer verified or was disabled", now)
         return "failed"
+    try:
+        channel = channel_for(delivery.kind)
+    except ChannelNotConfigured as e:
+        _fail(delivery, e.message, now)
+        return "failed"
     held = _wait_for_limits(delivery, now)
     if held is not None:
         wait, reason = held
         _retry_at(delivery, now + wait, error=reason, count_attempt=False)
         return "held"
     bundled = _claim_bundle(delivery, now) if delivery.kind in ("sms", "voice") else []
-    return _send(delivery, bundled, now)
+    return _send(delivery, channel, bundled, now)
 
 
-def _send(delivery: Delivery, bundled: list[Delivery], now: datetime) -> str:
-    channel = channel_for(delivery.kind)
+def _send(delivery: Delivery, channel: Channel, bundled: list[Delivery], now: datetime) -> str:
     try:
         provider_id = channel.send(page_message(delivery, bundled=bundled))
     except DeliveryError as e:
         _release(bundled)
-        if e.permanent or delivery.attempts >= MAX_ATTEMPTS:
-            if e.permanent:
-                contact_method_disable(contact_method=delivery.contact_method, reason=e.message)
+        if e.permanent:
+            contact_method_disable(contact_method=delivery.contact_method, reason=e.message)
             _fail(delivery, e.message, now, channel=channel.name)
             return "failed"
-        backoff = e.retry_after or min(300, 5 * 2 ** (delivery.attempts - 1))
-        _retry_at(delivery, now + timedelta(seconds=backoff), error=e.message)
-        return "retry"
+        return _retry_or_fail(delivery, e.message, now, retry_after=e.retry_after, channel=channel.name)
+    except Exception:
+        _release(bundled)
+        raise
     sent_at = timezone.now()
     Delivery.objects.filter(pk__in=[delivery.pk, *(d.pk for d in bundled)]).update(to=delivery.contact_method.value)
     _set(delivery, status=Status.SENT, channel=channel.name, provider_id=provider_id[:100], sent_at=sent_at, error="")
@@ -81,6 +98,18 @@ def _send(delivery: Delivery, bundled: list[Delivery], now: datetime) -> str:
                           f"by {channel.name}" + (" (bundled)" if d is not delivery else ""),
                      data={"delivery": d.pk, "channel": channel.name, "status": "sent", "user": delivery.page.user_id})
     return "sent"
+
+
+def _retry_or_fail(delivery: Delivery, error: str, now: datetime, *, retry_after: int | None = None,
+                   channel: str = "") -> str:
+    """Another try after a backoff, or, after the last attempt, a failure that hands the page to
+    the person's next rule."""
+    if delivery.attempts >= MAX_ATTEMPTS:
+        _fail(delivery, error, now, channel=channel)
+        return "failed"
+    backoff = retry_after or min(300, 5 * 2 ** (delivery.attempts - 1))
+    _retry_at(delivery, now + timedelta(seconds=backoff), error=error)
+    return "retry"
 
 
 def _set(delivery: Delivery, **fields) -> None:
@@ -100,6 +129,10 @@ def _retry_at(delivery: Delivery, at: datetime, *, error: str, count_attempt: bo
 
 def _fail(delivery: Delivery, reason: str, now: datetime, *, channel: str = "") -> None:
     _set(delivery, status=Status.FAILED, error=reason[:500], channel=channel or delivery.channel)
+    _report_failure(delivery, reason, now)
+
+
+def _report_failure(delivery: Delivery, reason: str, now: datetime) -> None:
     timeline_add(incident=delivery.page.incident, kind="delivery_failed",
                  text=f"{delivery.kind} page to {delivery.page.user.get_username()} failed: {reason}",
                  data={"delivery": delivery.pk, "status": "failed", "user": delivery.page.user_id})
@@ -124,10 +157,25 @@ def _wait_for_limits(delivery: Delivery, now: datetime) -> tuple[timedelta, str]
         contact_method_id=delivery.contact_method_id, status__in=[Status.SENT, Status.DELIVERED],
         sent_at__gt=now - METHOD_WINDOW)
     if recent.count() >= METHOD_LIMIT:
-        oldest = recent.aggregate(first=Min("sent_at"))["first"]
-        return oldest + METHOD_WINDOW - now + timedelta(seconds=1), HELD
+        if not _first_page_of_a_new_fire(delivery):
+            oldest = recent.aggregate(first=Min("sent_at"))["first"]
+            return oldest + METHOD_WINDOW - now + timedelta(seconds=1), HELD
+        # A new high-urgency incident is not a repeat: the first word of it never waits out the
+        # window. One such message a minute at most goes out over the limit, and it carries
+        # every page held for the number, so a storm of new incidents still rings once a minute.
+        latest = recent.aggregate(last=Max("sent_at"))["last"]
+        if now - latest < FIRST_PAGE_MAX_HOLD:
+            return latest + FIRST_PAGE_MAX_HOLD - now, HELD
     wait = _provider_budget_wait(delivery.kind, now)
     return (wait, THROTTLED) if wait is not None else None
+
+
+def _first_page_of_a_new_fire(delivery: Delivery) -> bool:
+    """The first page to this number about a high-urgency incident (not a repeat, not low urgency)."""
+    incident = delivery.page.incident
+    return incident.urgency == Urgency.HIGH and not Delivery.objects.filter(
+        contact_method_id=delivery.contact_method_id, page__incident_id=incident.pk,
+        status__in=[Status.SENT, Status.DELIVERED, Status.BUNDLED]).exists()
 
 
 def _provider_budget_wait(kind: str, now: datetime) -> timedelta | None:
@@ -135,26 +183,22 @@ def _provider_budget_wait(kind: str, now: datetime) -> timedelta | None:
     limit = settings.PROVIDER_SENDS_PER_SECOND.get(kind)
     if not limit:
         return None
-    key = f"provider-rate:{kind}:{int(now.timestamp())}"
-    cache.add(key, 0, timeout=5)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        return None
-    return timedelta(seconds=1) if count > limit else None
+    count = rate_count(f"provider-rate:{kind}:{int(now.timestamp())}", timeout=5)
+    return timedelta(seconds=1) if count is not None and count > limit else None
 
 
 def _claim_bundle(delivery: Delivery, now: datetime) -> list[Delivery]:
     """Other pages held for the same number go out inside this message."""
     held = list(Delivery.objects.filter(
         contact_method_id=delivery.contact_method_id, status=Status.PENDING, error=HELD,
-        page__incident__status=Incident.Status.TRIGGERED).exclude(pk=delivery.pk).select_related("page__incident")[:20])
-    won = [d for d in held if Delivery.objects.filter(pk=d.pk, status=Status.PENDING).update(status=Status.SENDING, claimed_at=now)]
-    return won
+        page__incident__status=Incident.Status.TRIGGERED).exclude(pk=delivery.pk).select_related("page__incident__service")[:20])
+    return [d for d in held if Delivery.objects.filter(pk=d.pk, status=Status.PENDING).update(
+        status=Status.SENDING, claimed_at=now, bundled_into=delivery)]
 
 
 def _release(bundled: list[Delivery]) -> None:
-    Delivery.objects.filter(pk__in=[d.pk for d in bundled], status=Status.SENDING).update(status=Status.PENDING)
+    Delivery.objects.filter(pk__in=[d.pk for d in bundled], status=Status.SENDING).update(
+        status=Status.PENDING, bundled_into=None)
 
 
 def delivery_status_update(*, provider_id: str, status: str, answered_by: str = "") -> int:
@@ -173,6 +217,21 @@ def delivery_status_update(*, provider_id: str, status: str, answered_by: str = 
         else:
             Delivery.objects.filter(pk=d.pk).update(provider_status=status[:20])
     return len(deliveries)
+
+
+def deliveries_reclaim_stale(*, claimed_before: datetime, now: datetime) -> int:
+    """Deliveries whose worker died inside the send: back to pending, or failed (falling through
+    to the next rule) when that was their last attempt. Returns how many were revived."""
+    stale = Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=claimed_before)
+    lost = "worker lost while sending"
+    for delivery in stale.filter(attempts__gte=MAX_ATTEMPTS).select_related("page__incident", "page__user"):
+        # Conditional, so that a worker finishing late (or a second sweep) is not overwritten.
+        if Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING, claimed_at=delivery.claimed_at).update(
+                status=Status.FAILED, error=f"{lost} on the last attempt"):
+            delivery.status, delivery.error = Status.FAILED, f"{lost} on the last attempt"
+            _report_failure(delivery, delivery.error, now)
+    return stale.filter(attempts__lt=MAX_ATTEMPTS).update(status=Status.PENDING, error=f"{lost}; retrying",
+                                                          bundled_into=None)
 
 
 def deliveries_cancel_unneeded(*, incident_id: int) -> int:

@@ -17,6 +17,7 @@ from oncall.models import ContactMethod
 from .escalation import escalate_now
 from .models import Delivery, Page
 from .replay import webhook_receipt_claim
+from .selectors import delivery_bundle
 
 ACTIONS = {"ack": "acknowledge", "a": "acknowledge", "acknowledge": "acknowledge", "ok": "acknowledge",
            "resolve": "resolve", "res": "resolve", "r": "resolve", "resolved": "resolve"}
@@ -93,7 +94,15 @@ def keypress(*, delivery: Delivery, digits: str) -> Outcome:
     action = {"1": "acknowledge", "2": "resolve", "3": "escalate"}.get((digits or "").strip()[:1])
     if action is None:
         return Outcome(False, "Sorry, that key does nothing.")
-    return act(user=delivery.page.user, incident=delivery.page.incident, action=action, via="voice")
+    outcome = act(user=delivery.page.user, incident=delivery.page.incident, action=action, via="voice")
+    bundle = delivery_bundle(delivery=delivery)
+    if action != "acknowledge" or not bundle:
+        return outcome
+    # A bundled call read out every incident it carried and offered 1 for all of them.
+    outcomes = [outcome, *(act(user=d.page.user, incident=d.page.incident, action=action, via="voice") for d in bundle)]
+    done = [o.incident.number for o in outcomes if o.ok]
+    return Outcome(bool(done), f"Acknowledged {len(done)} of {len(outcomes)} incidents: "
+                               f"{', '.join(map(str, done)) or 'none'}. Paging for them has stopped.", outcome.incident)
 
 
 def slack_action(*, slack_user_id: str, value: str) -> Outcome:

@@ -1,11 +1,25 @@
-"""What a page says, per channel. Templates in templates/notifications/."""
+"""What a page says, per channel. Templates in templates/notifications/.
+
+Only the email's HTML part is HTML. Every .txt template is plain text, rendered by
+`render_text()` without HTML autoescaping: an SMS, a call or a plain-text email must say
+"<script> & co", not "&lt;script&gt; &amp; co". Each channel escapes what its own format needs,
+once: Slack's three characters (channels/slack.py), TwiML's XML (the Twilio SDK).
+"""
 from django.conf import settings
+from django.template import Context, engines
 from django.template.loader import render_to_string
 
 from .channels.base import Message
-from .channels.twilio_sms import shorten_for_sms
+from .channels.twilio_sms import GSM7, GSM7_SEGMENT, UCS2_SEGMENT, shorten_for_sms, sms_cost
+from .channels.twilio_voice import PROMPT as VOICE_PROMPT
 from .links import ack_url
 from .models import Delivery
+from .selectors import delivery_bundle
+
+# A bundle may take three segments (153 GSM-7 characters each once split): it stands in for
+# several messages, and numbers without titles tell nobody which fire is burning.
+BUNDLE_SMS_SEPTETS = 3 * 153
+MIN_BUNDLED_TITLE = 12
 
 
 def page_message(delivery: Delivery, *, bundled: list[Delivery] = ()) -> Message:
@@ -18,7 +32,7 @@ def page_message(delivery: Delivery, *, bundled: list[Delivery] = ()) -> Message
     if delivery.kind == "sms":
         text = _sms_text(context)
     else:
-        text = render_to_string(f"notifications/page_{_template(delivery.kind)}.txt", context).strip()
+        text = render_text(f"notifications/page_{_template(delivery.kind)}.txt", context)
     html = render_to_string("notifications/page_email.html", context) if delivery.kind == "email" else ""
     return Message(
         user=user, kind=delivery.kind, to=delivery.contact_method.value, subject=subject, text=text, html=html,
@@ -35,11 +49,53 @@ def _template(kind: str) -> str:
 def _sms_text(context: dict) -> str:
     """One GSM-7 segment where it can: the title gives way before the number, reply hint or link."""
     incident = context["incident"]
-    others = context["others"]
-    if others:
-        numbers = ", ".join(f"#{o.number}" for o in others[:8])
-        head = f"Vigil: #{incident.number} and {len(others)} more incidents need you ({numbers})."
-        return f"{head} Reply 'ack {incident.number}' per incident. {context['ack_url']}"
+    if context["others"]:
+        return _bundle_sms([incident, *context["others"]], context["ack_url"])
     fixed = f"Vigil #{incident.number} {context['service'].name}: "
     tail = f" Reply 'ack {incident.number}' or 'res {incident.number}'. {context['ack_url']}"
     return fixed + shorten_for_sms(incident.title, limit=max(20, 160 - len(fixed) - len(tail))) + tail
+
+
+def _bundle_sms(incidents: list, link: str) -> str:
+    """Every incident the bundle carries, by number and title: as many titles as fit, each cut
+    to an equal share of the room; the rest by number only."""
+    head = f"Vigil: {len(incidents)} incidents need you:"
+    tail = f" Reply 'ack N' for each. {link}"
+    for titled in range(len(incidents), -1, -1):
+        rest = incidents[titled:]
+        also = (" Also " if titled else " ") + ", ".join(f"#{i.number}" for i in rest) + "." if rest else ""
+        room = BUNDLE_SMS_SEPTETS - len(head) - len(tail) - len(also)
+        room -= sum(len(f" #{i.number} ;") for i in incidents[:titled])
+        share = room // titled if titled else 0
+        if titled and share < MIN_BUNDLED_TITLE:
+            continue
+        items = "".join(f" #{i.number} {shorten_for_sms(i.title, limit=share)};" for i in incidents[:titled])
+        text = head + items + also + tail
+        if titled == 0 or _fits(text, BUNDLE_SMS_SEPTETS):
+            return text
+    raise AssertionError("unreachable: the bundle without titles is always returned")
+
+
+def _fits(text: str, septets: int) -> bool:
+    encoding, cost = sms_cost(text)
+    return cost <= (septets if encoding == GSM7 else septets * UCS2_SEGMENT // GSM7_SEGMENT)
+
+
+def voice_script(delivery: Delivery) -> tuple[str, str]:
+    """What a page call reads out and the keypress menu after it. A bundled call names every
+    incident it carries, and 1 acknowledges all of them (inbound.keypress)."""
+    incident = delivery.page.incident
+    others = [d.page.incident for d in delivery_bundle(delivery=delivery)]
+    text = render_text("notifications/page_voice.txt", {"incident": incident, "service": incident.service,
+                                                        "others": others})
+    if not others:
+        return text, VOICE_PROMPT
+    return text, (f"Press 1 to acknowledge all {len(others) + 1} incidents, 2 to resolve incident "
+                  f"{incident.number}, 3 to escalate incident {incident.number} now.")
+
+
+def render_text(template_name: str, context: dict) -> str:
+    """A plain-text template (the project's engine, tags and filters), rendered without HTML
+    autoescaping, and stripped."""
+    template = engines["django"].engine.get_template(template_name)
+    return template.render(Context(context, autoescape=False)).strip()

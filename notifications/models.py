@@ -82,6 +82,10 @@ class Delivery(models.Model):
     provider_id = models.CharField(max_length=100, blank=True)
     provider_status = models.CharField(max_length=20, blank=True)
     error = models.CharField(max_length=500, blank=True)
+    # Sent inside another delivery's message (an SMS or a call that carried several incidents):
+    # set when that delivery claims this one, so that the call's TwiML can read every incident
+    # out and a keypress can act on all of them.
+    bundled_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="bundle")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

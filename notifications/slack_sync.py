@@ -3,7 +3,6 @@ are rewritten in place (chat.update) when the incident is acknowledged, mitigate
 import logging
 
 from django.db import IntegrityError
-from django.template.loader import render_to_string
 
 from incidents.models import Incident
 
@@ -11,6 +10,7 @@ from .channels import DeliveryError
 from .channels.slack import incident_blocks, post_to_channel, update_message
 from .clients import slack_configured
 from .links import ack_url
+from .messages import render_text
 from .models import Delivery, SlackPost
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ def incident_slack_sync(*, incident_id: int) -> int:
     incident = Incident.objects.select_related("service", "acknowledged_by", "resolved_by").filter(pk=incident_id).first()
     if incident is None:
         return 0
-    text = render_to_string("notifications/slack_incident.txt", {"incident": incident, "service": incident.service}).strip()
+    text = render_text("notifications/slack_incident.txt", {"incident": incident, "service": incident.service})
     touched = _sync_channel(incident, text)
     for delivery in Delivery.objects.filter(page__incident=incident, kind="slack", status__in=["sent", "delivered"]):
         channel, _, ts = delivery.provider_id.partition(":")

@@ -10,12 +10,22 @@ from django.utils import timezone
 
 from incidents.models import Incident
 
+from .clients import TIMEOUT_SECONDS
+from .delivery import deliveries_reclaim_stale
 from .models import Delivery
 
 # Work that a countdown task should pick up any moment now is left to it for this long.
 GRACE = timedelta(seconds=2)
-# A delivery claimed this long ago and not finished belongs to a worker that died.
-STALE_CLAIM = timedelta(minutes=2)
+# A claim is a lease. A live worker is done with a send within the provider timeouts (a Slack
+# page makes two calls of up to TIMEOUT_SECONDS each; Twilio and SMTP one) and a few seconds of
+# database work, so a claim older than this belongs to a worker that died and the page goes out
+# again, within STALE_CLAIM plus one sweep interval (about 30 s) of the claim.
+#
+# That is the at-least-once window: a worker killed after the provider accepted the message but
+# before the row recorded it (or a worker stalled past the lease) means the person gets the page
+# twice, about half a minute apart. Neither Twilio's Messages API nor Slack's chat.postMessage
+# takes an idempotency key that could close it; a duplicate page is the price of never losing one.
+STALE_CLAIM = timedelta(seconds=2 * TIMEOUT_SECONDS + 5)
 BATCH = 500
 
 
@@ -24,8 +34,7 @@ def sweep(*, now: datetime | None = None) -> dict:
     cancelled = Delivery.objects.filter(status=Delivery.Status.PENDING).exclude(
         page__incident__status=Incident.Status.TRIGGERED).update(
         status=Delivery.Status.CANCELLED, error="incident no longer needs a page")
-    revived = Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lt=now - STALE_CLAIM).update(
-        status=Delivery.Status.PENDING, error="worker lost while sending; retrying")
+    revived = deliveries_reclaim_stale(claimed_before=now - STALE_CLAIM, now=now)
     incidents = list(Incident.objects.filter(
         status=Incident.Status.TRIGGERED, next_escalation_at__lte=now - GRACE).values_list("pk", flat=True)[:BATCH])
     deliveries = list(Delivery.objects.filter(

@@ -5,7 +5,6 @@ import json
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
@@ -14,6 +13,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from . import inbound, sms_replies
 from .channels.twilio_voice import gather_twiml, reply_twiml
 from .delivery import delivery_status_update
+from .messages import voice_script
 from .models import Delivery
 from .security import slack_request_valid, twilio_signature_valid
 
@@ -61,10 +61,9 @@ def twilio_voice(request: HttpRequest, delivery_id: int) -> HttpResponse:
         # A voicemail heard nothing useful: count the call as not delivered, try the next rule.
         delivery_status_update(provider_id=delivery.provider_id, status="no-answer", answered_by=request.POST["AnsweredBy"])
         return _twiml(reply_twiml("This is Vigil. An incident needs you; please check your pages."))
-    incident = delivery.page.incident
-    text = render_to_string("notifications/page_voice.txt", {"incident": incident, "service": incident.service}).strip()
+    text, prompt = voice_script(delivery)
     # Twilio signs the URL it calls, so the action must be the public address.
-    return _twiml(gather_twiml(text=text, action_url=f"{settings.PUBLIC_URL}{request.path}keypress/"))
+    return _twiml(gather_twiml(text=text, prompt=prompt, action_url=f"{settings.PUBLIC_URL}{request.path}keypress/"))
 
 
 @csrf_exempt

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import phonenumbers
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -86,6 +87,9 @@ def contact_method_update(*, contact_method: ContactMethod, value: str | None = 
 
 def contact_method_verification_start(*, contact_method: ContactMethod) -> VerificationCode:
     """Create a code and have the notifications app send it (by SMS, call, email or Slack)."""
+    if contact_method.kind in kinds_without_provider():
+        raise ContactError(f"{contact_method.get_kind_display()} is not configured on this Vigil, so no code "
+                           "can be sent; ask an administrator to set up its provider.")
     now = timezone.now()
     with transaction.atomic():
         method = ContactMethod.objects.select_for_update().get(pk=contact_method.pk)
@@ -273,6 +277,21 @@ class Readiness:
     problems: list[str]
 
 
+def kinds_without_provider() -> frozenset[str]:
+    """Contact kinds that no configured provider carries, so that a page to them fails.
+
+    Empty when no provider at all is set up: the console channel then stands in for every kind
+    (the demo). oncall cannot ask notifications, so this reads the same settings that
+    `notifications.channels.configured_kinds()` does; a test keeps the two in step.
+    """
+    twilio = bool(settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and settings.TWILIO_FROM_NUMBER)
+    slack = bool(settings.SLACK_BOT_TOKEN and settings.SLACK_SIGNING_SECRET)
+    carried = {"sms": twilio, "voice": twilio, "email": bool(settings.EMAIL_ENABLED), "slack": slack}
+    if not any(carried.values()):
+        return frozenset()
+    return frozenset(kind for kind, on in carried.items() if not on)
+
+
 def users_readiness(*, user_ids: list[int]) -> dict[int, Readiness]:
     """Whether each person can be paged for a high-urgency incident, and what stands in the way.
 
@@ -286,16 +305,19 @@ def users_readiness(*, user_ids: list[int]) -> dict[int, Readiness]:
     for user_id, method_id in NotificationRule.objects.filter(
             user_id__in=user_ids, urgency=NotificationRule.Urgency.HIGH).values_list("user_id", "contact_method_id"):
         high_rules[user_id].append(method_id)
-    return {user_id: _readiness(methods[user_id], high_rules[user_id]) for user_id in user_ids}
+    unreachable = kinds_without_provider()
+    return {user_id: _readiness(methods[user_id], high_rules[user_id], unreachable) for user_id in user_ids}
 
 
-def _readiness(methods: list[ContactMethod], high_rule_methods: list[int]) -> Readiness:
+def _readiness(methods: list[ContactMethod], high_rule_methods: list[int], unreachable: frozenset[str]) -> Readiness:
     by_id = {m.pk: m for m in methods}
-    usable = any(by_id[pk].usable for pk in high_rule_methods if pk in by_id)
+    usable = any(by_id[pk].usable and by_id[pk].kind not in unreachable for pk in high_rule_methods if pk in by_id)
     problems = [] if methods else ["No contact method: add a phone number, email address or Slack member id."]
     for m in methods:
         name = f"{m.get_kind_display()} contact method {m.pk}" + (f" ({m.label})" if m.label else "")
-        if m.disabled_at is not None:
+        if m.kind in unreachable:
+            problems.append(f"{name} cannot be paged: {m.get_kind_display()} is not configured on this Vigil.")
+        elif m.disabled_at is not None:
             problems.append(f"{name} is disabled: {m.disabled_reason or 'a provider refused it'}.")
         elif m.verified_at is None:
             problems.append(f"{name} is not verified.")

@@ -37,14 +37,14 @@ class TwilioVoice(Channel):
             return twilio_client().calls.create(**call).sid
 
 
-def gather_twiml(*, text: str, action_url: str) -> str:
+def gather_twiml(*, text: str, action_url: str, prompt: str = PROMPT) -> str:
     """The page read out with the keypress menu, twice, for someone who answered half asleep."""
     response = VoiceResponse()
     for _ in range(2):
         # Without a keypress, <Gather> falls through to the next verb: the second reading.
         gather = response.gather(num_digits=1, action=action_url, method="POST", timeout=KEYPRESS_SECONDS)
         gather.say(speakable(text))
-        gather.say(PROMPT)
+        gather.say(prompt)
     response.say("No key was pressed. Vigil will keep paging. Goodbye.")
     return str(response)
 

@@ -4,6 +4,7 @@
     # point TWILIO_API_BASE_URL at fake.url
     fake.reject_number("+15005550001", code=21211)   # every send to it fails like Twilio's
     fake.fail_next(status=500)                        # the next request fails once
+    fake.garble_next()                                # the next answer is a proxy's HTML page, not JSON
     TwilioFake(delay_seconds=5)                       # a slow provider: answers 5 s late
     fake.sent_to("+14155550100"), fake.calls_to(...), fake.messages, fake.calls
 
@@ -32,12 +33,19 @@ class TwilioFake(FakeServer):
         self.messages: list[dict] = []
         self.calls: list[dict] = []
         self._failures: list[dict] = []
+        self._garbled = 0
         self._rejected: dict[str, dict] = {}
 
     def fail_next(self, *, status: int = 400, code: int | None = None, message: str = "") -> None:
         """The next request fails with this HTTP status and Twilio error code (queued, in order)."""
         with self.lock:
             self._failures.append(_error(status, code, message))
+
+    def garble_next(self, times: int = 1) -> None:
+        """The next `times` requests are answered 200 with an HTML page, as a misbehaving proxy
+        in front of the provider would: nothing the SDK can parse."""
+        with self.lock:
+            self._garbled += times
 
     def reject_number(self, number: str, *, code: int = 21211, status: int = 400, message: str = "") -> None:
         """Every message or call to `number` fails, as Twilio refuses an invalid or STOPped number."""
@@ -72,6 +80,9 @@ class TwilioFake(FakeServer):
             return _respond(_error(400, 21604 if not to else 21603, "A 'To' and a 'From' phone number are required."))
         if self._failures:
             return _respond(self._failures.pop(0))
+        if self._garbled:
+            self._garbled -= 1
+            return 200, {"Content-Type": "text/html"}, b"<html><body>502 Bad Gateway</body></html>"
         if to in self._rejected:
             return _respond(self._rejected[to])
         if match["resource"] == "Messages":

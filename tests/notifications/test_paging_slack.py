@@ -71,7 +71,8 @@ def test_channel_message_and_dm_follow_the_incident(world, slack_fake, sent_task
     assert slack_fake.posted_to(CHANNEL) == 1  # updated in place, never reposted
 
 
-def test_unknown_slack_user_fails_that_method_and_falls_through(world, slack_fake):
+def test_unknown_slack_user_fails_that_method_and_falls_through(world, slack_fake, settings):
+    settings.EMAIL_ENABLED = True
     slack_fake.reject("U0ALICE123", error="user_not_found")
     verified(world["alice"], "email", "alice@example.com", ("high", 1))
     incident_trigger(service=world["service"], title="Checkout 5xx", dedup_key="5xx")
