@@ -17,6 +17,7 @@ from oncall.contacts import notification_rule_create
 from oncall.models import ContactMethod, Override
 from tests.notifications.engine_helpers import paging_setup, run_due_work
 from tests.notifications.test_paging_twilio import signed_post
+from tests.notifications.twilio_webhooks import press
 
 ALICE = "+14155550101"
 
@@ -130,8 +131,7 @@ def test_a_bundled_call_reads_every_incident_and_1_acknowledges_them_all(world, 
     assert "Payments down" in spoken and "Disk 80% full on db2" in spoken and "Cert expires in 9 days" in spoken
     assert "2 more incidents also need you" in spoken and "Press 1 to acknowledge all 3 incidents" in spoken
 
-    pressed = signed_post(client, f"/notifications/twilio/voice/{call.pk}/keypress/",
-                          {"CallSid": call.provider_id, "Digits": "1"})
+    pressed = press(client, call, "1")
     assert b"Acknowledged 3 of 3 incidents" in pressed.content
     statuses = Incident.objects.filter(pk__in=[fire.pk, *(i.pk for i in backlog)]).values_list("status", flat=True)
     assert set(statuses) == {"acknowledged"}
@@ -143,7 +143,7 @@ def test_keypress_1_on_a_single_call_acknowledges_only_its_incident(world, twili
     clock.shift(timedelta(minutes=2))
     run_due_work()
     call = Delivery.objects.get(kind="voice", page__incident=first)
-    signed_post(client, f"/notifications/twilio/voice/{call.pk}/keypress/", {"CallSid": call.provider_id, "Digits": "1"})
+    press(client, call, "1")
     first.refresh_from_db()
     other.refresh_from_db()
     assert (first.status, other.status) == ("acknowledged", "triggered")
