@@ -43,9 +43,9 @@ def main() -> None:
     team = Team.objects.create(name=f"bench-{time.time()}", slug=f"bench-{time.time_ns()}")
     service = team.services.create(name="bench")
     _, generic_token = integration_create(service=service, kind="generic", name="g",
-                                          config={"rate_limit_per_minute": 10**9})
+                                          config={"rate_limit_per_minute": 10**6})
     _, pd_token = integration_create(service=service, kind="pagerduty", name="pd",
-                                     config={"rate_limit_per_minute": 10**9})
+                                     config={"rate_limit_per_minute": 10**6})
     client = Client()
     url = f"/integrations/{generic_token}/"
 
