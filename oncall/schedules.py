@@ -373,18 +373,13 @@ class LayerLabel:
 
 
 def schedule_layer_labels(ids: list[int]) -> dict[int, list[LayerLabel]]:
-    """For each schedule, its layers aligned with `ScheduleMaths.layers` (those with someone in the
-    rotation), so that a shift's `source` index can be named. One query."""
-    rows = (Layer.objects.filter(schedule_id__in=ids).order_by("position", "id")
-            .annotate(staffed=Exists(LayerParticipant.objects.filter(layer=OuterRef("pk"))))
-            .values_list("id", "schedule_id", "name", "staffed"))
-    counts: dict[int, int] = defaultdict(int)
+    """For each schedule, its layers aligned with `ScheduleMaths.layers` (every layer, lowest first,
+    empty ones too), so that a shift's `source` index names its own layer. One query."""
+    rows = Layer.objects.filter(schedule_id__in=ids).order_by("position", "id").values_list("id", "schedule_id", "name")
     labels: dict[int, list[LayerLabel]] = defaultdict(list)
-    for layer_id, schedule_id, name, staffed in rows:
-        counts[schedule_id] += 1
-        if staffed:
-            number = counts[schedule_id]
-            labels[schedule_id].append(LayerLabel(id=layer_id, number=number, name=name or f"Layer {number}"))
+    for layer_id, schedule_id, name in rows:
+        number = len(labels[schedule_id]) + 1
+        labels[schedule_id].append(LayerLabel(id=layer_id, number=number, name=name or f"Layer {number}"))
     return labels
 
 

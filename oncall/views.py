@@ -309,17 +309,16 @@ def _timeline(schedule, layers, now, *, me, can_take) -> dict:
     edges = [resolve_local(datetime.combine(day, time()), zone) for day in days]
     start, end = edges[0], edges[-1]
     shifts = schedules.schedule_timeline(schedule=schedule, start=start, end=end)
-    # A shift's source counts only the layers somebody is in; the labels say which layer that is.
-    by_id = {layer.pk: layer for layer in layers}
-    staffed = [by_id[label.id] for label in schedules.schedule_layer_labels([schedule.pk]).get(schedule.pk, [])
-               if label.id in by_id]
+    # A shift's source is its layer's index among all of the schedule's layers, read with the shifts;
+    # `layers` (read a moment earlier, for the page) only lends the rotation order for colours.
+    labels = schedules.schedule_layer_labels([schedule.pk]).get(schedule.pk, [])
     people = User.objects.filter(pk__in={s.person for s in shifts["final"]}
-                                 | {p.user_id for layer in staffed for p in layer.participants.all()})
+                                 | {p.user_id for layer in layers for p in layer.participants.all()})
     names = {u.pk: person_label(u) for u in people}
     # Blocks are narrow: they show first names, the tooltip and the list below the full ones.
     short = {u.pk: u.first_name or u.get_username() for u in people}
     colours = {}
-    rotation_order = [p.user_id for layer in staffed for p in layer.participants.all()]
+    rotation_order = [p.user_id for layer in layers for p in layer.participants.all()]
     for person in rotation_order + [s.person for s in shifts["final"]]:
         colours.setdefault(person, len(colours) % PALETTE_SIZE)
 
@@ -339,15 +338,15 @@ def _timeline(schedule, layers, now, *, me, can_take) -> dict:
                      override=bool(s and s.is_override))
 
     def source_of(s: Shift) -> str:
-        return "Override" if s.source == OVERRIDE else str(staffed[s.source]) if s.source < len(staffed) else ""
+        return "Override" if s.source == OVERRIDE else labels[s.source].name if s.source < len(labels) else ""
 
     final = [block(s, s.start, s.end, href=f"#shift-{i}", source=f" · {source_of(s)}")
              for i, s in enumerate(shifts["final"])]
     final += [block(None, a, b) for a, b in shifts["gaps"]]
     rows = [{"name": "Final schedule", "final": True, "blocks": sorted(final, key=lambda b: float(b.left))}]
-    for index in reversed(range(len(staffed))):
-        blocks = [block(s, s.start, s.end, source=f" · {staffed[index]}") for s in shifts["layers"][index]]
-        rows.append({"name": str(staffed[index]), "final": False, "blocks": blocks})
+    for label, layer_shifts in reversed(list(zip(labels, shifts["layers"]))):
+        blocks = [block(s, s.start, s.end, source=f" · {label.name}") for s in layer_shifts]
+        rows.append({"name": label.name, "final": False, "blocks": blocks})
     listed = [{
         "anchor": f"shift-{i}", "shift": s, "who": names.get(s.person, "?"), "source": source_of(s),
         "mine": s.person == me, "can_take": can_take and s.person != me and s.end > now,
