@@ -308,7 +308,8 @@ class ScheduleShiftsSerializer(serializers.Serializer):
     final = ShiftSerializer(many=True, help_text="Who is on call when, overrides and layers combined.")
     layers = serializers.ListField(
         child=ShiftSerializer(many=True),
-        help_text="Each layer's own shifts, lowest layer first (an empty layer's list is empty; shifts carry the layer's id).",
+        help_text="Each layer's own shifts, lowest layer first (an empty layer's list is empty; shifts carry "
+                  "the layer's id).",
     )
     gaps = serializers.ListField(
         child=serializers.ListField(child=serializers.DateTimeField(), min_length=2, max_length=2),
