@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from incidents.selectors import teams_visible_to, user_can_manage, user_can_respond
 
-from . import contacts, policies, schedules
+from . import contacts, coverage, policies, schedules
 from .forms import (
     CodeForm, ContactMethodForm, LayerForm, OverrideForm, PolicyCreateForm, PolicyForm, RuleForm, ScheduleForm,
     WEEKDAYS, StepFormSet, TakeShiftForm, ZoneForm, person_label, target_choices,
@@ -59,6 +59,7 @@ class OnCallRow:
     next_pageable: bool = True
     current_why: str = ""
     next_why: str = ""
+    gap_warnings: tuple[str, ...] = ()  # "Nobody on call Tue 02:00–06:00 (in 2 days)", the week ahead
 
 
 def _teams_with_oncall(user: User, now: datetime) -> list[tuple]:
@@ -66,7 +67,7 @@ def _teams_with_oncall(user: User, now: datetime) -> list[tuple]:
     teams = list(teams_visible_to(user).order_by("name"))
     visible = schedules.schedules_visible_to(user)
     found = list(visible.order_by("name"))
-    oncall = schedules.schedules_oncall_now_and_next(visible, at=now)
+    oncall = coverage.schedules_oncall_now_and_next(visible, at=now)
     ids = {shift.person for o in oncall.values() for shift in (o.current, o.next) if shift}
     names, readiness = _names(ids), contacts.users_readiness(user_ids=list(ids))
     rows = []
@@ -79,8 +80,17 @@ def _teams_with_oncall(user: User, now: datetime) -> list[tuple]:
             current_pageable=current is None or readiness[current.person].has_usable_rule,
             next_pageable=following is None or readiness[following.person].has_usable_rule,
             current_why=" ".join(readiness[current.person].problems) if current else "",
-            next_why=" ".join(readiness[following.person].problems) if following else ""))
+            next_why=" ".join(readiness[following.person].problems) if following else "",
+            gap_warnings=_gap_warnings(oncall[s.pk].gaps, now=now, zone=ZoneInfo(s.time_zone))))
     return [(team, [r for r in rows if r.schedule.team_id == team.pk]) for team in teams]
+
+
+def _gap_warnings(gaps, *, now: datetime, zone: ZoneInfo, shown: int = 3) -> tuple[str, ...]:
+    warnings = [coverage.gap_warning(gap, now=now, zone=zone) for gap in gaps[:shown]]
+    if len(gaps) > shown:
+        more = len(gaps) - shown
+        warnings.append(f"… and {more} more stretch{pluralize(more, 'es')} with nobody on call this week")
+    return tuple(warnings)
 
 
 def _names(ids) -> dict:
@@ -358,6 +368,8 @@ def _timeline(schedule, layers, now, *, me, can_take) -> dict:
                   "weekend": d.weekday() >= 5} for d, a, b in zip(days, edges, edges[1:])],
         "now": f"{pct(now):.3f}" if start <= now < end else None,
         "gaps": len(final) - len(shifts["final"]),
+        "gap_warnings": _gap_warnings(coverage.gaps_within(shifts["gaps"], start=now, end=now + coverage.GAPS_AHEAD),
+                                      now=now, zone=zone, shown=TIMELINE_DAYS),
     }
 
 
