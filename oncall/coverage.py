@@ -22,8 +22,7 @@ Gap = tuple[datetime, datetime]  # [start, end), nobody on call
 
 def gaps_between(m: ScheduleMaths, *, start: datetime, end: datetime) -> list[Gap]:
     """The stretches of [start, end) when nobody is on call: layers, restrictions and overrides."""
-    shifts = rotation.final_shifts(layers=m.layers, overrides=m.overrides, tz=m.tz, start=start, end=end)
-    return rotation.gaps(shifts=shifts, start=start, end=end)
+    return rotation.uncovered(layers=m.layers, overrides=m.overrides, tz=m.tz, start=start, end=end)
 
 
 @dataclass(frozen=True)
