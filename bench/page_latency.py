@@ -311,14 +311,14 @@ def report(rows: list[dict], args) -> None:
     if args.storm_incidents:
         print(f"\nThe same during a storm on the incident's own key ({args.storm_incidents} incidents; "
               f"{args.storm_rate:g} alerts/s asked for, at most {args.storm_seconds:g} s each)")
-        print(f"{'broker':<11} {'database':<11} {'quiet page':>19} {'page in a storm':>19} {'storm alerts/s':>15} "
-              f"{'paged after the storm':>22}  missing  not 202")
+        print(f"{'broker':<11} {'database':<11} {'baseline: empty task':>22} {'quiet page':>19} {'page in a storm':>19} "
+              f"{'storm alerts/s':>15} {'paged after the storm':>22}  missing  not 202")
         for r in rows:
             storm = r["storm"]
             page = percentiles(storm["latencies"]) if storm["latencies"] else (float("nan"),) * 2
             refused = ", ".join(f"{code or 'no answer'}: {n}" for code, n in sorted(storm["refused"].items())) or "0"
-            print(f"{r['broker']:<11} {r['database']:<11} {ms(r['page']):>19} {ms(page):>19} {storm['rate']:15.1f} "
-                  f"{storm['after_storm']:>22}  {storm['missing']:>7}  {refused}")
+            print(f"{r['broker']:<11} {r['database']:<11} {ms(r['baseline']):>22} {ms(r['page']):>19} {ms(page):>19} "
+                  f"{storm['rate']:15.1f} {storm['after_storm']:>22}  {storm['missing']:>7}  {refused}")
             r["storm_page"] = page
     for r in rows:
         if r["broker"] == "redis":
