@@ -99,8 +99,8 @@ def _ingest_one(*, integration: Integration, event: AlertEvent, at: datetime, su
     except (AlreadyHandled, InvalidTransition):
         return Outcome(event, incident, "ignored")
     _store_alert(integration=integration, event=event, at=at, incident=incident, slot=None)
-    # Only a change of state stores an event, but reopening, un-acknowledging or a reassigned page can
-    # bring an incident back again and again.
+    # Only a change of state stores an event, but reopening or un-acknowledging can bring an incident
+    # back to be resolved or acknowledged again and again.
     _keep_latest(Alert.objects.filter(incident=incident, slot__isnull=True), STATE_EVENTS_KEPT)
     return Outcome(event, incident, "acknowledged" if event.action == Alert.Action.ACKNOWLEDGE else "resolved")
 
