@@ -1,6 +1,8 @@
-"""Page latency: from an alert's 202 to the SMS reaching the provider, through a real stack.
+"""Page latency: from an alert's 202 to the SMS reaching the provider, through a real stack,
+on a quiet system and during an alert storm on the incident's own key.
 
     .venv/bin/python bench/page_latency.py [--incidents 200] [--brokers filesystem,redis]
+        [--storm-incidents 20] [--storm-rate 200] [--storm-seconds 10]
 
 Per broker, a real `manage.py serve` (gunicorn, one Celery worker with beat) on a throwaway
 database (a SQLite file with the filesystem broker; a PostgreSQL database with Redis, when
@@ -13,14 +15,23 @@ received the SMS − the time the 202 arrived (both wall clock, one machine). Th
 the same way on the same broker and worker flags: an empty task that only calls the fake (send →
 worker → the fake's clock).
 
-Redis runs on database 5 of --redis-url (flushed before and after); it is skipped with a
-message when unreachable.
+Storm: on the same stack, --storm-incidents more alerts, each to a service of its own; right after
+each one's 202, client threads post --storm-rate alerts/s over HTTP to the same integration with
+the same dedup key (the integration's own `rate_limit_per_minute` is raised to 60,000 so that the
+storm is stored, not refused) until its SMS arrives or --storm-seconds have passed. A page still
+missing then is waited for, quietly, up to PAGE_TIMEOUT more and counted as "after the storm".
+
+Redis runs on database VIGIL_TEST_REDIS_DB (5 unless set) of --redis-url, flushed before and
+after; it is skipped with a message when unreachable.
 """
 import argparse
+import http.client
+import json
 import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -35,6 +46,9 @@ from tests import process_helpers as h  # noqa: E402  (the same stack, fake and 
 
 GOAL_P50, GOAL_P99 = 0.250, 1.0
 PAGE_TIMEOUT = 15
+# Within the bounds an integration's config accepts (1 to 1,000,000 a minute): 1,000 alerts/s.
+STORM_RATE_LIMIT_PER_MINUTE = 60_000
+STORM_THREADS = 16
 
 
 @shared_task(name="bench.ping", ignore_result=True)
@@ -50,11 +64,20 @@ def phone(i: int) -> str:
     return f"+1415555{2000 + i:04d}"
 
 
-def seed_units(*, count: int) -> list[str]:
+def seed_units(*, count: int, first: int = 0, rate_limit_per_minute: int | None = None) -> list[str]:
     """Runs in the probe: `count` teams, each with a service, a one-step policy paging one
     person by SMS at once, and a generic integration. Returns the integrations' paths."""
-    return [h.seed_paging(team=f"Bench {i}", people={f"p{i}": {"sms": [phone(i), [["high", 0]]]}},
-                        steps=[[1, [f"p{i}"]]])["integration_path"] for i in range(count)]
+    from incidents.models import Integration
+
+    paths = []
+    for i in range(first, first + count):
+        seeded = h.seed_paging(team=f"Bench {i}", people={f"p{i}": {"sms": [phone(i), [["high", 0]]]}},
+                               steps=[[1, [f"p{i}"]]])
+        if rate_limit_per_minute:
+            Integration.objects.filter(service_id=seeded["service"]).update(
+                config={"rate_limit_per_minute": rate_limit_per_minute})
+        paths.append(seeded["integration_path"])
+    return paths
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -91,28 +114,123 @@ def measure_baseline(env: dict, tmp: Path, twilio, probe, count: int) -> list[fl
         worker.close()
 
 
-def measure_pages(env: dict, tmp: Path, twilio, paths: list[str], interval: float) -> tuple[list, list, int]:
+def first_page(twilio, to: str, timeout: float):
+    return wait_received(twilio, lambda rs: next((r for r in rs if r["form"].get("To") == [to]), None), timeout)
+
+
+def measure_pages(stack, twilio, paths: list[str], interval: float) -> tuple[list, list, int]:
+    latencies, posts, missing = [], [], 0
+    for i, path in enumerate(paths):
+        if i:
+            time.sleep(max(0.0, started + interval - time.time()))
+        started = time.time()
+        status, body = h.post_alert(stack.url + path, {"title": f"Bench alert {i}", "dedup_key": f"b{i}"})
+        accepted = time.time()
+        if status != 202:
+            raise SystemExit(f"alert {i}: {status} {body}")
+        got = first_page(twilio, phone(i), PAGE_TIMEOUT)
+        if got is None:
+            missing += 1
+            continue
+        latencies.append(got["at"] - accepted)
+        posts.append(accepted - started)
+    return latencies, posts, missing
+
+
+class Storm:
+    """Client threads posting `rate` alerts/s with one dedup key to one integration, over kept-alive
+    HTTP connections, each thread on its own schedule (a thread that falls behind sends at once
+    rather than skipping, so the achieved rate is what the server could take)."""
+
+    def __init__(self, url: str, path: str, *, key: str, rate: float, threads: int = STORM_THREADS):
+        self.host, self.port = url.removeprefix("http://").split(":")
+        self.path, self.key, self.rate, self.threads = path, key, rate, threads
+        self.stop = threading.Event()
+        self.statuses: dict[int, int] = {}
+        self._lock = threading.Lock()
+        self._workers = [threading.Thread(target=self._post, args=(n,), daemon=True) for n in range(threads)]
+
+    def __enter__(self):
+        self.started = time.monotonic()
+        for worker in self._workers:
+            worker.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for worker in self._workers:
+            worker.join(timeout=15)
+        self.seconds = time.monotonic() - self.started
+
+    @property
+    def sent(self) -> int:
+        return sum(self.statuses.values())
+
+    def _post(self, n: int) -> None:
+        body = json.dumps({"title": "Storm", "dedup_key": self.key}).encode()
+        connection, k = None, 0
+        while not self.stop.is_set():
+            due = self.started + (n + k * self.threads) / self.rate
+            k += 1
+            pause = due - time.monotonic()
+            if pause > 0 and self.stop.wait(pause):
+                break
+            try:
+                connection = connection or http.client.HTTPConnection(self.host, int(self.port), timeout=10)
+                connection.request("POST", self.path, body=body, headers={"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                if connection is not None:
+                    connection.close()
+                connection, status = None, 0  # 0: no answer
+            with self._lock:
+                self.statuses[status] = self.statuses.get(status, 0) + 1
+        if connection is not None:
+            connection.close()
+
+
+def measure_storm(stack, twilio, paths: list[str], *, first: int, rate: float, seconds: float) -> dict:
+    """First-page latency for alerts whose key is under a storm until the page (or `seconds`)."""
+    latencies, after_storm, missing, sent, storm_time, refused = [], 0, 0, 0, 0.0, {}
+    for n, path in enumerate(paths):
+        i = first + n
+        time.sleep(1.0)  # let the previous storm drain out of the web and worker queues
+        status, body = h.post_alert(stack.url + path, {"title": f"Storm incident {i}", "dedup_key": f"s{i}"})
+        accepted = time.time()
+        if status != 202:
+            raise SystemExit(f"storm incident {i}: {status} {body}")
+        with Storm(stack.url, path, key=f"s{i}", rate=rate) as storm:
+            got = first_page(twilio, phone(i), seconds)
+        if got is None:
+            got = first_page(twilio, phone(i), PAGE_TIMEOUT)
+            after_storm += got is not None
+        sent, storm_time = sent + storm.sent, storm_time + storm.seconds
+        for code, count in storm.statuses.items():
+            if code != 202:
+                refused[code] = refused.get(code, 0) + count
+        if got is None:
+            missing += 1
+        else:
+            latencies.append(got["at"] - accepted)
+    return {"latencies": latencies, "after_storm": after_storm, "missing": missing,
+            "rate": sent / storm_time if storm_time else 0.0, "refused": refused}
+
+
+def measure_stack(env: dict, tmp: Path, twilio, paths: list[str], storm_paths: list[str], args) -> tuple:
     stack = h.Serve(env, tmp / "serve.log")
     try:
         stack.wait_until_ready()
-        latencies, posts, missing = [], [], 0
-        for i, path in enumerate(paths):
-            if i:
-                time.sleep(max(0.0, started + interval - time.time()))
-            started = time.time()
-            status, body = h.post_alert(stack.url + path, {"title": f"Bench alert {i}", "dedup_key": f"b{i}"})
-            accepted = time.time()
-            if status != 202:
-                raise SystemExit(f"alert {i}: {status} {body}")
-            to = phone(i)
-            got = wait_received(twilio, lambda rs: next((r for r in rs if r["form"].get("To") == [to]), None),
-                                PAGE_TIMEOUT)
-            if got is None:
-                missing += 1
-                continue
-            latencies.append(got["at"] - accepted)
-            posts.append(accepted - started)
-        return latencies, posts, missing
+        print(f"  pages: {len(paths)} alerts, one at a time ...", flush=True)
+        quiet = measure_pages(stack, twilio, paths, args.interval)
+        storm = None
+        if storm_paths:
+            print(f"  pages during a storm: {len(storm_paths)} incidents, {args.storm_rate:g} alerts/s on each "
+                  f"one's key for up to {args.storm_seconds:g} s ...", flush=True)
+            storm = measure_storm(stack, twilio, storm_paths, first=len(paths), rate=args.storm_rate,
+                                  seconds=args.storm_seconds)
+        return quiet, storm
     finally:
         stack.stop()
         stack.close()
@@ -140,19 +258,21 @@ def run(broker_kind: str, args, tmp: Path) -> dict:
             import page_latency  # this file by its module name, which the probe and the worker import
 
             paths = probe(page_latency.seed_units, count=args.incidents)
+            storm_paths = probe(page_latency.seed_units, count=args.storm_incidents, first=args.incidents,
+                                rate_limit_per_minute=STORM_RATE_LIMIT_PER_MINUTE)
             print("  baseline: empty task round trips ...", flush=True)
             baseline = measure_baseline(env, tmp, twilio, probe, args.incidents)
         finally:
             probe.close()
-        print(f"  pages: {args.incidents} alerts, one at a time ...", flush=True)
-        latencies, posts, missing = measure_pages(env, tmp, twilio, paths, args.interval)
+        (latencies, posts, missing), storm = measure_stack(env, tmp, twilio, paths, storm_paths, args)
     finally:
         twilio.close()
         broker.close()
         dbs.close()
     return {"broker": broker_kind, "database": dbs.vendor, "baseline": percentiles(baseline),
             "page": percentiles(latencies) if latencies else (float("nan"),) * 2,
-            "post": percentiles(posts) if posts else (float("nan"),) * 2, "missing": missing}
+            "post": percentiles(posts) if posts else (float("nan"),) * 2, "missing": missing,
+            "storm": storm}
 
 
 def main() -> None:
@@ -160,6 +280,9 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=200)
     parser.add_argument("--brokers", default="filesystem,redis")
     parser.add_argument("--interval", type=float, default=0.15, help="seconds at least between two alerts")
+    parser.add_argument("--storm-incidents", type=int, default=20, help="0: no storm")
+    parser.add_argument("--storm-rate", type=float, default=200.0, help="alerts/s on each storm incident's key")
+    parser.add_argument("--storm-seconds", type=float, default=10.0, help="longest a storm lasts")
     parser.add_argument("--redis-url", default=os.environ.get("CELERY_BROKER_URL", "").startswith("redis://")
                         and os.environ["CELERY_BROKER_URL"] or "redis://127.0.0.1:6379/0")
     parser.add_argument("--postgres-url", default=os.environ.get("DATABASE_URL", "").startswith("postgres")
@@ -167,13 +290,17 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     for kind in args.brokers.split(","):
-        print(f"{kind}:", flush=True)
+        print(f"{kind}:" + (f" database {h.Broker.REDIS_DB} (VIGIL_TEST_REDIS_DB)" if kind == "redis" else ""),
+              flush=True)
         if kind == "redis" and not h.redis_reachable(args.redis_url):
             print(f"  skipped: Redis at {args.redis_url} is not reachable")
             continue
         with tempfile.TemporaryDirectory(prefix=f"vigil-bench-{kind}-") as tmp:
             rows.append(run(kind, args, Path(tmp)))
+    report(rows, args)
 
+
+def report(rows: list[dict], args) -> None:
     ms = lambda pair: f"{pair[0] * 1000:7.1f} / {pair[1] * 1000:7.1f}"  # noqa: E731
     print(f"\nAlert 202 → SMS at the provider, {args.incidents} incidents posted one at a time, "
           f"at most one per {args.interval} s (p50 / p99, ms)")
@@ -181,11 +308,27 @@ def main() -> None:
     for r in rows:
         print(f"{r['broker']:<11} {r['database']:<11} {ms(r['baseline']):>22} {ms(r['page']):>19} "
               f"{ms(r['post']):>19}  {r['missing']}")
+    if args.storm_incidents:
+        print(f"\nThe same during a storm on the incident's own key ({args.storm_incidents} incidents; "
+              f"{args.storm_rate:g} alerts/s asked for, at most {args.storm_seconds:g} s each)")
+        print(f"{'broker':<11} {'database':<11} {'baseline: empty task':>22} {'quiet page':>19} {'page in a storm':>19} "
+              f"{'storm alerts/s':>15} {'paged after the storm':>22}  missing  not 202")
+        for r in rows:
+            storm = r["storm"]
+            page = percentiles(storm["latencies"]) if storm["latencies"] else (float("nan"),) * 2
+            refused = ", ".join(f"{code or 'no answer'}: {n}" for code, n in sorted(storm["refused"].items())) or "0"
+            print(f"{r['broker']:<11} {r['database']:<11} {ms(r['baseline']):>22} {ms(r['page']):>19} {ms(page):>19} "
+                  f"{storm['rate']:15.1f} {storm['after_storm']:>22}  {storm['missing']:>7}  {refused}")
+            r["storm_page"] = page
     for r in rows:
         if r["broker"] == "redis":
             met = r["page"][0] < GOAL_P50 and r["page"][1] < GOAL_P99 and not r["missing"]
-            print(f"Goal on Redis (p50 < {GOAL_P50 * 1000:.0f} ms, p99 < {GOAL_P99 * 1000:.0f} ms): "
+            print(f"Goal on Redis, quiet (p50 < {GOAL_P50 * 1000:.0f} ms, p99 < {GOAL_P99 * 1000:.0f} ms): "
                   f"{'met' if met else 'NOT met'}")
+            if args.storm_incidents:
+                stormy = r["storm"]
+                met = r["storm_page"][1] < GOAL_P99 and not stormy["missing"] and not stormy["after_storm"]
+                print(f"Goal on Redis, in a storm (p99 < {GOAL_P99 * 1000:.0f} ms): {'met' if met else 'NOT met'}")
 
 
 if __name__ == "__main__":

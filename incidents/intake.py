@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 from .models import Alert, ChangeEvent, Incident, Integration, MaintenanceWindow, Service, Severity, Urgency
@@ -19,6 +20,10 @@ logger = logging.getLogger(__name__)
 
 # How many raw alerts an incident keeps besides its first: an alert storm rewrites these rows.
 RAW_ALERTS_KEPT = 100
+# Acknowledge/resolve events an incident keeps (the latest), and alerts a service keeps (the latest)
+# of those a maintenance window suppressed: a flapping monitor must not grow the table either.
+STATE_EVENTS_KEPT = 20
+SUPPRESSED_ALERTS_KEPT = 100
 
 URGENCY_BY_SEVERITY = {"critical": Urgency.HIGH, "error": Urgency.HIGH, "warning": Urgency.LOW, "info": Urgency.LOW}
 # SEV1 is declared by people; automation opens at most SEV2.
@@ -59,6 +64,9 @@ def alerts_ingest(*, integration: Integration, events: list[AlertEvent], receive
     with transaction.atomic():
         suppressed = in_maintenance(service=integration.service, at=at)
         outcomes = [_ingest_one(integration=integration, event=e, at=at, suppressed=suppressed) for e in events]
+        if suppressed:
+            _keep_latest(Alert.objects.filter(service_id=integration.service_id, suppressed=True),
+                         SUPPRESSED_ALERTS_KEPT)
         _touch(integration, at)
     return outcomes
 
@@ -94,6 +102,9 @@ def _ingest_one(*, integration: Integration, event: AlertEvent, at: datetime, su
     except (AlreadyHandled, InvalidTransition):
         return Outcome(event, incident, "ignored")
     _store_alert(integration=integration, event=event, at=at, incident=incident, slot=None)
+    # Only a change of state stores an event, but reopening or un-acknowledging can bring an incident
+    # back to be resolved or acknowledged again and again.
+    _keep_latest(Alert.objects.filter(incident=incident, slot__isnull=True), STATE_EVENTS_KEPT)
     return Outcome(event, incident, "acknowledged" if event.action == Alert.Action.ACKNOWLEDGE else "resolved")
 
 
@@ -136,6 +147,17 @@ def _store_alert(
     Alert.objects.bulk_create(
         [alert], update_conflicts=True, unique_fields=["incident", "slot"], update_fields=fields
     )
+
+
+def _keep_latest(alerts: QuerySet[Alert], kept: int) -> None:
+    """Delete all but the newest `kept` of these alerts, in one statement.
+
+    Trigger alerts rewrite a ring of slots instead (one upsert per alert, nothing to delete), which
+    needs a counter; these rarer kinds have none, so the oldest beyond the bound go. Concurrent
+    requests delete in the same (id) order, so they wait for each other rather than deadlock.
+    """
+    newest_dropped = alerts.order_by("-id").values("id")[kept:kept + 1]
+    alerts.filter(id__lte=Subquery(newest_dropped)).delete()
 
 
 def change_event_record(*, integration: Integration, summary: str, occurred_at: datetime | None,

@@ -193,6 +193,8 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["incident", "-received_at"], name="alert_incident_time"),
             models.Index(fields=["service", "-received_at"], name="alert_service_time"),
+            # Intake trims a service's suppressed alerts to the latest few after each request.
+            models.Index(fields=["service", "-id"], condition=Q(suppressed=True), name="alert_suppressed_service"),
         ]
 
     def __str__(self) -> str:

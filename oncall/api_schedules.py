@@ -24,6 +24,7 @@ from config.api import (
     require_role,
 )
 
+from .coverage import schedules_oncall_with_gaps
 from .models import Membership
 from .policies import PolicyError, schedule_delete
 from .schedules import (
@@ -40,7 +41,6 @@ from .schedules import (
     schedule_layer_labels,
     schedule_timeline,
     schedule_update,
-    schedules_oncall_at,
     schedules_visible_to,
     usernames_by_id,
 )
@@ -138,18 +138,20 @@ class ScheduleViewSet(ApiViewSet):
             raise Conflict(e.message) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(summary="Who is on call at an instant", parameters=[AT],
+    @extend_schema(summary="Who is on call at an instant, and when nobody is in the 7 days after it", parameters=[AT],
                    responses={200: ScheduleOncallSerializer, **error_responses(400, 401, 404)})
     @action(detail=True, methods=["get"])
     def oncall(self, request, pk=None):
         schedule = self.get_object()
         at = _by_query(request, AtQuerySerializer)["at"]
-        shift = schedules_oncall_at(schedules_visible_to(request.user).filter(pk=schedule.pk), at=at).get(schedule.pk)
+        found = schedules_oncall_with_gaps(schedules_visible_to(request.user).filter(pk=schedule.pk), at=at)
+        shift, gaps = found[schedule.pk].shift, found[schedule.pk].gaps
         oncall = []
         if shift is not None:
             labels = schedule_layer_labels([schedule.pk])[schedule.pk]
             oncall = [shift_data(shift, usernames=usernames_by_id([shift.person]), labels=labels)]
-        return Response(ScheduleOncallSerializer({"schedule": schedule.pk, "at": at, "oncall": oncall}).data)
+        return Response(ScheduleOncallSerializer({"schedule": schedule.pk, "at": at, "oncall": oncall,
+                                                  "gaps": gaps}).data)
 
     @extend_schema(summary="The shifts between two instants: final, per layer, and the gaps",
                    parameters=[START, END], responses={200: ScheduleShiftsSerializer, **error_responses(400, 401, 404)})
@@ -282,14 +284,17 @@ class OncallView(APIView):
     parser_classes = [JsonParser]
 
     @extend_schema(
-        summary="Who is on call in every schedule you can see, by team",
-        description="A fixed number of queries however many schedules there are.",
+        summary="Who is on call in every schedule you can see, by team, and when nobody is in the next 7 days",
+        description="A fixed number of queries however many schedules there are. Each schedule's `gaps` lists "
+                    "the stretches of the 7 days from `at` when nobody is on call, so they can be filled "
+                    "before a page reaches no one.",
         parameters=[AT, TEAM_FILTER], responses={200: OncallSerializer, **error_responses(400, 401)},
     )
     def get(self, request):
         at = _by_query(request, AtQuerySerializer)["at"]
         schedules = _filtered(request, schedules_visible_to(request.user), "team")
-        shifts = schedules_oncall_at(schedules, at=at)
+        found = schedules_oncall_with_gaps(schedules, at=at)
+        shifts = {pk: f.shift for pk, f in found.items()}
         labels = schedule_layer_labels(list(shifts))
         usernames = usernames_by_id(s.person for s in shifts.values() if s is not None)
         teams: dict[int, dict] = {}
@@ -301,5 +306,5 @@ class OncallView(APIView):
             shift = shifts[schedule.pk]
             oncall = [] if shift is None else [shift_data(shift, usernames=usernames, labels=labels[schedule.pk])]
             team["schedules"].append({"schedule": schedule.pk, "name": schedule.name, "time_zone": schedule.time_zone,
-                                      "oncall": oncall})
+                                      "oncall": oncall, "gaps": found[schedule.pk].gaps})
         return Response(OncallSerializer({"at": at, "teams": list(teams.values())}).data)

@@ -62,7 +62,7 @@ from oncall.rotation_restrictions import (
 
 __all__ = [
     "OVERRIDE", "Layer", "Override", "Restriction", "Shift",
-    "final_shifts", "gaps", "layer_shifts", "oncall_at", "resolve_local",
+    "final_shifts", "gaps", "layer_shifts", "oncall_at", "resolve_local", "uncovered",
 ]
 
 PersonId = Union[str, int]
@@ -226,15 +226,16 @@ class _LayerClock:
             until = last_window_end(self.layer.restrictions, self.zone, until)
         return until if until is not None and until > self.first else None
 
-    def shifts(self, lo: datetime, hi: datetime, index: int) -> list[Shift]:
+    def live_windows(self, lo: datetime, hi: datetime) -> list[tuple[datetime, datetime]]:
+        """Where within ``[lo, hi)`` this layer has someone, whoever it is."""
         lo, hi = max(lo, self.first), _earlier(hi, self.end)
         if not self.people or lo >= hi:
             return []
-        windows = [(lo, hi)]
-        if self.restricted:
-            windows = windows_between(self.layer.restrictions, self.zone, lo, hi)
+        return windows_between(self.layer.restrictions, self.zone, lo, hi) if self.restricted else [(lo, hi)]
+
+    def shifts(self, lo: datetime, hi: datetime, index: int) -> list[Shift]:
         out = []
-        for opens, closes in windows:
+        for opens, closes in self.live_windows(lo, hi):
             k, at = self.turn_index(opens), opens
             while at < closes:
                 until = min(self.turn_start(k + 1), closes)
@@ -377,4 +378,21 @@ def gaps(*, shifts, start: datetime, end: datetime) -> list[tuple[datetime, date
             return out
     if cursor < end:
         out.append((cursor, end))
+    return out
+
+
+def uncovered(*, layers, overrides, tz: ZoneInfo | str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """``gaps(final_shifts(...))`` without working out who is on call: only where each layer has
+    someone (its restriction windows while it runs) and the overrides count, not its turns."""
+    zone, lo, hi = _zone(tz), _utc(start, "start"), _utc(end, "end")
+    spans = [(max(s, lo), min(e, hi)) for _, s, e in _flatten(overrides) if s < hi and e > lo]
+    for layer in layers:
+        spans += _LayerClock(layer, zone).live_windows(lo, hi)
+    out, cursor = [], lo
+    for opens, closes in sorted(spans):
+        if opens > cursor:
+            out.append((cursor, opens))
+        cursor = max(cursor, closes)
+    if cursor < hi:
+        out.append((cursor, hi))
     return out

@@ -191,45 +191,6 @@ def override_cancel(*, override: Override) -> None:
         Override.objects.filter(pk=override.pk).delete()
 
 
-@dataclass(frozen=True)
-class OnCallNow:
-    current: rotation.Shift | None  # end: when this person stops (None: nothing ends it)
-    next: rotation.Shift | None  # who takes over at current.end (or, in a gap, who comes first)
-
-
-def schedules_oncall_now_and_next(schedules: QuerySet[Schedule], *, at: datetime,
-                                  look_ahead: timedelta = timedelta(days=31)) -> dict[int, OnCallNow]:
-    """Who is on call in each schedule, until when, and who is next, in a fixed number of queries.
-
-    schedules_oncall_at loads only the overrides running at `at`, which is all paging needs, so an
-    override starting tomorrow does not end today's shift there. Here overrides are loaded for a
-    year ahead, so "until" is right. Back-to-back shifts of one person count as one.
-    """
-    horizon = at + MAX_SHIFTS_RANGE
-    out = {}
-    for m in schedule_maths(schedules, start=at, end=horizon):
-        def oncall(t, m=m):
-            return rotation.oncall_at(layers=m.layers, overrides=m.overrides, tz=m.tz, at=t)
-
-        current, following = oncall(at), None
-        if current is None:
-            upcoming = rotation.final_shifts(layers=m.layers, overrides=m.overrides, tz=m.tz, start=at,
-                                             end=at + look_ahead)
-            following = upcoming[0] if upcoming else None
-        else:
-            end = current.end
-            for _ in range(20):
-                if end is None or end >= horizon:
-                    break
-                following = oncall(end)
-                if following is None or following.person != current.person:
-                    break
-                end, following = following.end, None
-            current = rotation.Shift(start=current.start, end=end, person=current.person, source=current.source)
-        out[m.schedule.pk] = OnCallNow(current=current, next=following)
-    return out
-
-
 # --- Reads and writes behind /api/v1/schedules/, layers/, overrides/, feeds/ ------------------
 
 def _visible_team_ids(user: User) -> QuerySet:
@@ -373,18 +334,13 @@ class LayerLabel:
 
 
 def schedule_layer_labels(ids: list[int]) -> dict[int, list[LayerLabel]]:
-    """For each schedule, its layers aligned with `ScheduleMaths.layers` (those with someone in the
-    rotation), so that a shift's `source` index can be named. One query."""
-    rows = (Layer.objects.filter(schedule_id__in=ids).order_by("position", "id")
-            .annotate(staffed=Exists(LayerParticipant.objects.filter(layer=OuterRef("pk"))))
-            .values_list("id", "schedule_id", "name", "staffed"))
-    counts: dict[int, int] = defaultdict(int)
+    """For each schedule, its layers aligned with `ScheduleMaths.layers` (every layer, lowest first,
+    empty ones too), so that a shift's `source` index names its own layer. One query."""
+    rows = Layer.objects.filter(schedule_id__in=ids).order_by("position", "id").values_list("id", "schedule_id", "name")
     labels: dict[int, list[LayerLabel]] = defaultdict(list)
-    for layer_id, schedule_id, name, staffed in rows:
-        counts[schedule_id] += 1
-        if staffed:
-            number = counts[schedule_id]
-            labels[schedule_id].append(LayerLabel(id=layer_id, number=number, name=name or f"Layer {number}"))
+    for layer_id, schedule_id, name in rows:
+        number = len(labels[schedule_id]) + 1
+        labels[schedule_id].append(LayerLabel(id=layer_id, number=number, name=name or f"Layer {number}"))
     return labels
 
 

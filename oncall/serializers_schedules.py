@@ -323,10 +323,22 @@ def shift_data(shift, *, usernames: dict[int, str], labels: list) -> dict:
     }
 
 
+def gaps_field(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.ListField(child=serializers.DateTimeField(), min_length=2, max_length=2),
+        help_text=help_text)
+
+
+GAPS_AHEAD_HELP = ("[start, end) stretches of the 7 days from `at` when nobody is on call (layers, restrictions "
+                   "and overrides counted), earliest first; empty when someone is on call throughout. A gap that "
+                   "ends 7 days after `at` may go on beyond.")
+
+
 class ScheduleOncallSerializer(serializers.Serializer):
     schedule = serializers.IntegerField()
     at = serializers.DateTimeField()
     oncall = ShiftSerializer(many=True, help_text="Empty when nobody is on call.")
+    gaps = gaps_field(GAPS_AHEAD_HELP)
 
 
 class ScheduleShiftsSerializer(serializers.Serializer):
@@ -336,12 +348,10 @@ class ScheduleShiftsSerializer(serializers.Serializer):
     final = ShiftSerializer(many=True, help_text="Who is on call when, overrides and layers combined.")
     layers = serializers.ListField(
         child=ShiftSerializer(many=True),
-        help_text="Each staffed layer's own shifts, lowest layer first (shifts carry the layer's id).",
+        help_text="Each layer's own shifts, lowest layer first (an empty layer's list is empty; shifts carry "
+                  "the layer's id).",
     )
-    gaps = serializers.ListField(
-        child=serializers.ListField(child=serializers.DateTimeField(), min_length=2, max_length=2),
-        help_text="[start, end) stretches when nobody is on call.",
-    )
+    gaps = gaps_field("[start, end) stretches when nobody is on call.")
 
 
 class OncallScheduleSerializer(serializers.Serializer):
@@ -349,6 +359,7 @@ class OncallScheduleSerializer(serializers.Serializer):
     name = serializers.CharField()
     time_zone = serializers.CharField()
     oncall = ShiftSerializer(many=True)
+    gaps = gaps_field(GAPS_AHEAD_HELP)
 
 
 class OncallTeamSerializer(serializers.Serializer):

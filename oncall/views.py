@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from incidents.selectors import teams_visible_to, user_can_manage, user_can_respond
 
-from . import contacts, policies, schedules
+from . import contacts, coverage, policies, schedules
 from .forms import (
     CodeForm, ContactMethodForm, LayerForm, OverrideForm, PolicyCreateForm, PolicyForm, RuleForm, ScheduleForm,
     WEEKDAYS, StepFormSet, TakeShiftForm, ZoneForm, person_label, target_choices,
@@ -62,6 +62,7 @@ class OnCallRow:
     next_pageable: bool = True
     current_why: str = ""
     next_why: str = ""
+    gap_warnings: tuple[str, ...] = ()  # "Nobody on call Tue 02:00–06:00 (in 2 days)", the week ahead
 
 
 def _teams_with_oncall(user: User, now: datetime) -> list[tuple]:
@@ -69,7 +70,7 @@ def _teams_with_oncall(user: User, now: datetime) -> list[tuple]:
     teams = list(teams_visible_to(user).order_by("name"))
     visible = schedules.schedules_visible_to(user)
     found = list(visible.order_by("name"))
-    oncall = schedules.schedules_oncall_now_and_next(visible, at=now)
+    oncall = coverage.schedules_oncall_now_and_next(visible, at=now)
     ids = {shift.person for o in oncall.values() for shift in (o.current, o.next) if shift}
     names, readiness = _names(ids), contacts.users_readiness(user_ids=list(ids))
     rows = []
@@ -82,8 +83,17 @@ def _teams_with_oncall(user: User, now: datetime) -> list[tuple]:
             current_pageable=current is None or readiness[current.person].has_usable_rule,
             next_pageable=following is None or readiness[following.person].has_usable_rule,
             current_why=" ".join(readiness[current.person].problems) if current else "",
-            next_why=" ".join(readiness[following.person].problems) if following else ""))
+            next_why=" ".join(readiness[following.person].problems) if following else "",
+            gap_warnings=_gap_warnings(oncall[s.pk].gaps, now=now, zone=ZoneInfo(s.time_zone))))
     return [(team, [r for r in rows if r.schedule.team_id == team.pk]) for team in teams]
+
+
+def _gap_warnings(gaps, *, now: datetime, zone: ZoneInfo, shown: int = 3) -> tuple[str, ...]:
+    warnings = [coverage.gap_warning(gap, now=now, zone=zone) for gap in gaps[:shown]]
+    if len(gaps) > shown:
+        more = len(gaps) - shown
+        warnings.append(f"… and {more} more stretch{pluralize(more, 'es')} with nobody on call this week")
+    return tuple(warnings)
 
 
 def _names(ids) -> dict:
@@ -314,17 +324,16 @@ def _timeline(schedule, layers, now, *, me, can_take) -> dict:
     edges = [resolve_local(datetime.combine(day, time()), zone) for day in days]
     start, end = edges[0], edges[-1]
     shifts = schedules.schedule_timeline(schedule=schedule, start=start, end=end)
-    # A shift's source counts only the layers somebody is in; the labels say which layer that is.
-    by_id = {layer.pk: layer for layer in layers}
-    staffed = [by_id[label.id] for label in schedules.schedule_layer_labels([schedule.pk]).get(schedule.pk, [])
-               if label.id in by_id]
+    # A shift's source is its layer's index among all of the schedule's layers, read with the shifts;
+    # `layers` (read a moment earlier, for the page) only lends the rotation order for colours.
+    labels = schedules.schedule_layer_labels([schedule.pk]).get(schedule.pk, [])
     people = User.objects.filter(pk__in={s.person for s in shifts["final"]}
-                                 | {p.user_id for layer in staffed for p in layer.participants.all()})
+                                 | {p.user_id for layer in layers for p in layer.participants.all()})
     names = {u.pk: person_label(u) for u in people}
     # Blocks are narrow: they show first names, the tooltip and the list below the full ones.
     short = {u.pk: u.first_name or u.get_username() for u in people}
     colours = {}
-    rotation_order = [p.user_id for layer in staffed for p in layer.participants.all()]
+    rotation_order = [p.user_id for layer in layers for p in layer.participants.all()]
     for person in rotation_order + [s.person for s in shifts["final"]]:
         colours.setdefault(person, len(colours) % PALETTE_SIZE)
 
@@ -344,15 +353,15 @@ def _timeline(schedule, layers, now, *, me, can_take) -> dict:
                      override=bool(s and s.is_override))
 
     def source_of(s: Shift) -> str:
-        return "Override" if s.source == OVERRIDE else str(staffed[s.source]) if s.source < len(staffed) else ""
+        return "Override" if s.source == OVERRIDE else labels[s.source].name if s.source < len(labels) else ""
 
     final = [block(s, s.start, s.end, href=f"#shift-{i}", source=f" · {source_of(s)}")
              for i, s in enumerate(shifts["final"])]
     final += [block(None, a, b) for a, b in shifts["gaps"]]
     rows = [{"name": "Final schedule", "final": True, "blocks": sorted(final, key=lambda b: float(b.left))}]
-    for index in reversed(range(len(staffed))):
-        blocks = [block(s, s.start, s.end, source=f" · {staffed[index]}") for s in shifts["layers"][index]]
-        rows.append({"name": str(staffed[index]), "final": False, "blocks": blocks})
+    for label, layer_shifts in reversed(list(zip(labels, shifts["layers"]))):
+        blocks = [block(s, s.start, s.end, source=f" · {label.name}") for s in layer_shifts]
+        rows.append({"name": label.name, "final": False, "blocks": blocks})
     listed = [{
         "anchor": f"shift-{i}", "shift": s, "who": names.get(s.person, "?"), "source": source_of(s),
         "mine": s.person == me, "can_take": can_take and s.person != me and s.end > now,
@@ -364,6 +373,8 @@ def _timeline(schedule, layers, now, *, me, can_take) -> dict:
                   "weekend": d.weekday() >= 5} for d, a, b in zip(days, edges, edges[1:])],
         "now": place(pct(now)) if start <= now < end else None,
         "gaps": len(final) - len(shifts["final"]),
+        "gap_warnings": _gap_warnings(coverage.gaps_within(shifts["gaps"], start=now, end=now + coverage.GAPS_AHEAD),
+                                      now=now, zone=zone, shown=TIMELINE_DAYS),
     }
 
 

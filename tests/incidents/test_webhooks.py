@@ -13,8 +13,9 @@ from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
-from incidents.intake import RAW_ALERTS_KEPT, heartbeats_check
+from incidents.intake import RAW_ALERTS_KEPT, STATE_EVENTS_KEPT, SUPPRESSED_ALERTS_KEPT, heartbeats_check
 from incidents.models import Alert, ChangeEvent, Incident, MaintenanceWindow
+from incidents.services import incident_reopen
 from tests.factories import IntegrationFactory, ServiceFactory
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -278,6 +279,46 @@ def test_alert_storm_costs_one_incident_and_bounded_storage(client, hook):
     assert incident.timeline.count() == 1
 
 
+def test_an_alert_storm_during_maintenance_keeps_only_the_latest_suppressed_alerts(client, hook, service):
+    now = timezone.now()
+    MaintenanceWindow.objects.create(service=service, starts_at=now - timedelta(minutes=5),
+                                     ends_at=now + timedelta(hours=1), reason="db upgrade")
+    _, url = hook("generic")
+    total = 500
+    for i in range(total):
+        response = post(client, url, {"title": "Disk full", "dedup_key": f"disk-{i % 7}", "details": {"n": i}})
+        assert response.json()["events"][0]["result"] == "suppressed"
+    kept = Alert.objects.filter(service=service, suppressed=True)
+    assert kept.count() == SUPPRESSED_ALERTS_KEPT < total
+    assert set(kept.values_list("payload__details__n", flat=True)) == set(range(total - SUPPRESSED_ALERTS_KEPT, total))
+    assert Incident.objects.count() == 0
+
+
+def test_resolve_events_of_an_incident_reopened_again_and_again_keep_bounded_storage(client, hook):
+    _, url = hook("generic")
+    post(client, url, {"title": "Disk full", "dedup_key": "disk"})
+    incident = Incident.objects.get()
+    total = 500
+    for i in range(total):
+        body = post(client, url, {"dedup_key": "disk", "status": "resolved", "details": {"n": i}}).json()
+        assert body["events"][0]["result"] == "resolved"
+        incident_reopen(incident=incident, by=None, via="web")
+    events = incident.alerts.exclude(action="trigger")
+    assert events.count() == STATE_EVENTS_KEPT < total
+    assert set(events.values_list("payload__details__n", flat=True)) == set(range(total - STATE_EVENTS_KEPT, total))
+    assert incident.alerts.filter(action="trigger").count() == 1  # the first alert stays
+
+
+def test_acknowledge_and_resolve_events_are_stored_with_their_incident(client, hook):
+    _, url = hook("generic")
+    post(client, url, {"title": "Disk full", "dedup_key": "disk"})
+    post(client, url, {"dedup_key": "disk", "status": "acknowledged"})
+    post(client, url, {"dedup_key": "disk", "status": "resolved"})
+    incident = Incident.objects.get()
+    assert list(incident.alerts.order_by("id").values_list("action", flat=True)) == [
+        "trigger", "acknowledge", "resolve"]
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_with_one_key_open_one_incident():
@@ -403,3 +444,35 @@ def test_incident_page_shows_what_the_alerts_said(client, hook, service):
     assert "lag_seconds" in page and "Replication lag, last hour" in page and "db2.example.com" in page
     assert "Recent changes to" in page
     assert "<img" not in page  # sender-supplied images are links, never loaded into the page
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_suppressed_alerts_are_all_accepted_while_the_oldest_are_trimmed(monkeypatch):
+    from incidents import intake
+
+    monkeypatch.setattr(intake, "SUPPRESSED_ALERTS_KEPT", 3)
+    cache.clear()
+    service = ServiceFactory()
+    now = timezone.now()
+    MaintenanceWindow.objects.create(service=service, starts_at=now - timedelta(minutes=5),
+                                     ends_at=now + timedelta(hours=1), reason="db upgrade")
+    integration, token = IntegrationFactory(service=service, kind="generic")
+    count, rounds = 8, 4
+    barrier = threading.Barrier(count)
+    statuses = []
+
+    def fire(n):
+        try:
+            for i in range(rounds):
+                barrier.wait()
+                statuses.append(post(Client(), f"/integrations/{token}/", {"title": f"Disk {n}.{i}"}).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=fire, args=(n,)) for n in range(count)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert statuses == [202] * count * rounds
+    # Each request trims what it can see committed: the bound holds up to the requests in flight.
+    assert 3 <= Alert.objects.filter(service=service, suppressed=True).count() <= 3 + count

@@ -196,7 +196,7 @@ def test_an_override_wins_over_the_layer_while_it_lasts(primary, people):
     during = api.get(f"/api/v1/schedules/{primary.pk}/oncall/", {"at": WEDNESDAY_NOON}).json()
     assert during == {"schedule": primary.pk, "at": WEDNESDAY_NOON, "oncall": [{
         "user": people[2].pk, "username": "carol", "source": "override", "layer": None, "layer_name": None,
-        "start": "2026-01-07T10:00:00Z", "end": "2026-01-07T14:00:00Z"}]}
+        "start": "2026-01-07T10:00:00Z", "end": "2026-01-07T14:00:00Z"}], "gaps": []}
     [after] = api.get(f"/api/v1/schedules/{primary.pk}/oncall/", {"at": "2026-01-07T15:00:00Z"}).json()["oncall"]
     assert (after["username"], after["source"], after["layer"], after["layer_name"]) == ("alice", "layer 1", layer.pk,
                                                                                          "Weekly")
@@ -333,3 +333,23 @@ def test_a_personal_feed_is_mine_alone(people, settings):
     assert results(other.get("/api/v1/feeds/")) == []
     assert other.delete(f"/api/v1/feeds/{created.json()['id']}/").status_code == 404
     assert CalendarFeed.objects.get().revoked_at is None
+
+
+def test_shifts_are_labelled_with_their_own_layer_when_a_lower_layer_is_empty(team, people):
+    schedule = ScheduleFactory(team=team, name="Layered")
+    LayerFactory(schedule=schedule, participants=[], name="Nobody yet")
+    second = LayerFactory(schedule=schedule, participants=[people[0]], name="Days")
+    third = LayerFactory(schedule=schedule, participants=[people[1]], name="Nights",
+                         restrictions=[{"kind": "daily", "start_time": time(20), "end_time": time(8)}])
+    api = ApiClient(people[0])
+    body = api.get(f"/api/v1/schedules/{schedule.pk}/shifts/",
+                   {"start": "2026-01-07T12:00:00Z", "end": "2026-01-08T12:00:00Z"}).json()
+    labelled = [(s["username"], s["source"], s["layer"], s["layer_name"]) for s in body["final"]]
+    assert labelled == [("alice", "layer 2", second.pk, "Days"), ("bob", "layer 3", third.pk, "Nights"),
+                        ("alice", "layer 2", second.pk, "Days")]
+    assert [[s["layer"] for s in shifts][:1] for shifts in body["layers"]] == [[], [second.pk], [third.pk]]
+    [night] = api.get(f"/api/v1/schedules/{schedule.pk}/oncall/", {"at": "2026-01-07T23:00:00Z"}).json()["oncall"]
+    assert (night["source"], night["layer_name"]) == ("layer 3", "Nights")
+    everywhere = api.get("/api/v1/oncall/", {"at": "2026-01-07T23:00:00Z"}).json()
+    [shown] = [s for t in everywhere["teams"] for s in t["schedules"] if s["schedule"] == schedule.pk]
+    assert shown["oncall"][0]["layer"] == third.pk

@@ -24,6 +24,7 @@ from oncall.rotation import (
     layer_shifts,
     oncall_at,
     resolve_local,
+    uncovered,
 )
 
 NY = "America/New_York"
@@ -430,6 +431,13 @@ def test_final_schedule_shows_highest_layer_with_someone_and_gaps_elsewhere(draw
         shift = covering(final, t)
         assert (shift and (shift.person, shift.source)) == expected
         assert any(a <= t < b for a, b in holes) == (expected is None)
+
+
+@PROPERTY
+@given(schedules())
+def test_uncovered_stretches_are_the_gaps_of_the_final_schedule(drawn):
+    sched, _sampler = drawn
+    assert uncovered(**sched) == gaps(shifts=final_shifts(**sched), start=sched["start"], end=sched["end"])
 
 
 @PROPERTY

@@ -654,3 +654,45 @@ def test_api_token_is_created_in_the_profile_shown_once_and_works(client, db):
     client.post(f"/oncall/profile/api-tokens/{token.pk}/revoke/")
     client.logout()
     assert client.get("/api/v1/me/", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
+
+
+def test_timeline_labels_each_layers_shifts_with_that_layer_when_a_lower_layer_is_empty(client, team, people):
+    schedule = schedules.schedule_create(team=team, name="Layered", time_zone="UTC")
+    schedules.layer_create(schedule=schedule, name="Nobody yet", participants=[], start_date=date(2026, 11, 2))
+    schedules.layer_create(schedule=schedule, name="Days", participants=[people["alice"]], turn_unit="days",
+                           start_date=date(2026, 11, 2))
+    schedules.layer_create(schedule=schedule, name="Nights", participants=[people["bob"]], turn_unit="days",
+                           start_date=date(2026, 11, 2),
+                           restrictions=[{"kind": "daily", "start_time": time(20), "end_time": time(8)}])
+    html = page(login(client, people["alice"]).get(url("schedule", schedule.pk)))
+    rows = timeline_rows(html)
+    assert list(rows)[0] == "Final schedule" and set(rows) >= {"Days", "Nights"}
+    # Narrow blocks show no name: the named ones and every tooltip say whose layer it is.
+    assert {block[3] for block in rows["Nights"]} == {"bob", ""}
+    assert {block[3].split(" ")[0] for block in rows["Days"]} == {"alice"}
+    assert 'title="bob · Nights: Wed 04 Nov 20:00 – Thu 05 Nov 08:00 (UTC)"' in html
+    assert 'title="alice · Days: Wed 04 Nov 08:00 – Wed 04 Nov 20:00 (UTC)"' in html
+
+
+def test_now_and_schedule_pages_warn_of_a_gap_days_ahead(client, team, people, schedule):
+    holed = schedules.schedule_create(team=team, name="Holed", time_zone="America/New_York")
+    # One weekly window from Friday 06:00 round to Friday 02:00 leaves 02:00–06:00 on Friday empty.
+    schedules.layer_create(schedule=holed, participants=[people["bob"]], turn_unit="weeks",
+                           start_date=date(2026, 11, 2), restrictions=[{
+                               "kind": "weekly", "start_weekday": 4, "start_time": time(6),
+                               "end_weekday": 4, "end_time": time(2)}])
+    login(client, people["alice"])
+    warning = "Nobody on call Fri 02:00–06:00 (in 2 days)"
+    html = page(client.get(url("now")))
+    assert warning in oncall_row(html, "Holed")
+    assert "Nobody on call" not in oncall_row(html, "Primary")
+    assert warning in oncall_row(page(client.get(url("schedules"))), "Holed")
+    detail = page(client.get(url("schedule", holed.pk)))
+    assert warning in detail and "pages to this schedule would reach no one" in detail
+    assert "reach no one" not in page(client.get(url("schedule", schedule.pk)))
+
+
+def test_an_empty_schedule_warns_that_nobody_is_on_call_all_week(client, team, people):
+    schedules.schedule_create(team=team, name="Empty", time_zone="UTC")
+    html = page(login(client, people["alice"]).get(url("now")))
+    assert "Nobody on call now, nor at any time in the next 7 days" in oncall_row(html, "Empty")
