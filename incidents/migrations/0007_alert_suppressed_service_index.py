@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0005_slack_channel_validation'),
+        ('incidents', '0006_paging_rounds_reassign_ack_timeout'),
     ]
 
     operations = [
