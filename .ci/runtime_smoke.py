@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 # Standard library only, like this script: nothing of Django is imported here.
-from tests.process_helpers import ManagedProcess, ProcessError, free_port, processes, running_in, wait_until  # noqa: E402
+from tests.process import ManagedProcess, ProcessError, free_port, processes, running_in, wait_until  # noqa: E402
 
 INSTALL_TIMEOUT = 900
 COMMAND_TIMEOUT = 180

@@ -42,7 +42,7 @@ from celery import shared_task
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests import process_helpers as h  # noqa: E402  (the same stack, fake and probe as the tests)
+from tests import process as h  # noqa: E402  (the same stack, fake and probe as the tests)
 
 GOAL_P50, GOAL_P99 = 0.250, 1.0
 PAGE_TIMEOUT = 15

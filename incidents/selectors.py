@@ -32,7 +32,7 @@ def integrations_visible_to(user: User | AnonymousUser) -> QuerySet[Integration]
 
 
 def incidents_visible_to(user: User | AnonymousUser) -> QuerySet[Incident]:
-    qs = Incident.objects.select_related("service", "team", "acknowledged_by", "resolved_by")
+    qs = Incident.objects.select_related("service", "team", "acknowledged_by", "resolved_by", "assignee")
     if not user.is_authenticated:
         return qs.none()
     return qs if user.is_superuser else qs.filter(team_id__in=_team_ids(user))

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,7 +28,7 @@ from .forms import (
     CodeForm, ContactMethodForm, LayerForm, OverrideForm, PolicyCreateForm, PolicyForm, RuleForm, ScheduleForm,
     WEEKDAYS, StepFormSet, TakeShiftForm, ZoneForm, person_label, target_choices,
 )
-from .models import NotificationRule, Schedule
+from .models import Membership, NotificationRule, Schedule, Team
 from .rotation import OVERRIDE, Shift, resolve_local
 from .services import api_token_create, api_token_revoke
 from .secrets_once import NewSecret
@@ -105,14 +106,14 @@ def _names(ids) -> dict:
 @login_required
 @require_safe
 def schedule_list(request: HttpRequest) -> HttpResponse:
-    return _render_schedule_list(request, ScheduleForm(teams=_managed_teams(request.user)))
+    return _render_schedule_list(request, ScheduleForm(teams=_managed_teams(request)))
 
 
 @login_required
 @require_POST
 def schedule_create(request: HttpRequest) -> HttpResponse:
-    teams = _managed_teams(request.user)
-    if not teams.exists():
+    teams = _managed_teams(request)
+    if not teams:
         raise PermissionDenied("Only a team's managers create schedules.")
     form = ScheduleForm(request.POST, teams=teams)
     if form.is_valid():
@@ -130,13 +131,21 @@ def schedule_create(request: HttpRequest) -> HttpResponse:
 
 def _render_schedule_list(request, form, status=200):
     context = {"teams": _teams_with_oncall(request.user, timezone.now()), "form": form,
-               "can_create": _managed_teams(request.user).exists()}
+               "can_create": bool(_managed_teams(request))}
     return render(request, "oncall/schedule_list.html", context, status=status)
 
 
-def _managed_teams(user: User):
-    teams = teams_visible_to(user).order_by("name")
-    return teams.filter(pk__in=[t.pk for t in teams if user_can_manage(user=user, team_id=t.pk)])
+def _managed_teams(request: HttpRequest) -> QuerySet[Team]:
+    """The teams whose schedules and policies the person may create: one query, made once per
+    request however often the page asks (for the form, and for whether to show it)."""
+    if not hasattr(request, "_vigil_managed_teams"):
+        user = request.user
+        teams = teams_visible_to(user).order_by("name")
+        if not user.is_superuser:
+            managed = Membership.objects.filter(user=user, role=Membership.Role.MANAGER).values("team_id")
+            teams = teams.filter(pk__in=managed)
+        request._vigil_managed_teams = teams
+    return request._vigil_managed_teams
 
 
 @login_required
@@ -383,14 +392,14 @@ def _timeline(schedule, layers, now, *, me, can_take) -> dict:
 @login_required
 @require_safe
 def policy_list(request: HttpRequest) -> HttpResponse:
-    return _render_policy_list(request, PolicyCreateForm(teams=_managed_teams(request.user)))
+    return _render_policy_list(request, PolicyCreateForm(teams=_managed_teams(request)))
 
 
 @login_required
 @require_POST
 def policy_create(request: HttpRequest) -> HttpResponse:
-    teams = _managed_teams(request.user)
-    if not teams.exists():
+    teams = _managed_teams(request)
+    if not teams:
         raise PermissionDenied("Only a team's managers create escalation policies.")
     form = PolicyCreateForm(request.POST, teams=teams)
     if form.is_valid():
@@ -409,7 +418,7 @@ def _render_policy_list(request, form, status=200):
     teams = list(teams_visible_to(request.user).order_by("name"))
     found = policies.policies_visible_to(request.user).order_by("name")
     context = {"teams": [(t, [p for p in found if p.team_id == t.pk]) for t in teams], "form": form,
-               "can_create": _managed_teams(request.user).exists()}
+               "can_create": bool(_managed_teams(request))}
     return render(request, "oncall/policy_list.html", context, status=status)
 
 

@@ -5,7 +5,7 @@ import pytest
 from notifications.clients import reset_clients
 from tests.fakes.slack import SlackFake
 from tests.fakes.twilio import TwilioFake
-from tests.process_helpers import Closer, shared_databases
+from tests.process import Closer, shared_databases
 
 TWILIO_SID = "AC" + "0123456789abcdef" * 2
 TWILIO_TOKEN = "twilio-test-auth-token"

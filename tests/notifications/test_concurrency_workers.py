@@ -15,7 +15,7 @@ from django.db import connection
 from incidents.models import Incident, Service, TimelineEvent
 from incidents.services import incident_trigger
 from notifications.models import Delivery, Page
-from tests.process_helpers import (
+from tests.process import (
     DjangoProbe,
     FakeTwilio,
     Worker,

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from incidents.models import Incident
 from notifications.models import Delivery
-from tests.process_helpers import (
+from tests.process import (
     DjangoProbe,
     FakeTwilio,
     Serve,

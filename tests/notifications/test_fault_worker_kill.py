@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from incidents.models import Incident
-from tests.process_helpers import (
+from tests.process import (
     Closer,
     DjangoProbe,
     FakeTwilio,

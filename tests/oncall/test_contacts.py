@@ -5,23 +5,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from oncall import contacts
 from oncall.contacts import ContactError
 from oncall.models import ContactMethod, NotificationRule, VerificationCode
 from tests.factories import UserFactory
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """Codes the notifications app was asked to send (by task name, after commit)."""
-    calls = []
-
-    def send_task(name, args=None, kwargs=None, countdown=None):
-        calls.append((name, kwargs))
-
-    monkeypatch.setattr(celery_app, "send_task", send_task)
-    return calls
 
 
 @pytest.fixture
@@ -49,12 +36,13 @@ def test_duplicate_contact_method_is_refused(alice):
         contacts.contact_method_create(user=alice, kind="sms", value="+1 (415) 555-0100")
 
 
-def test_code_verifies_the_method_and_creates_default_rules(alice, sent, django_capture_on_commit_callbacks):
+def test_code_verifies_the_method_and_creates_default_rules(alice, sent_tasks, django_capture_on_commit_callbacks):
     method = contacts.contact_method_create(user=alice, kind="sms", value="+14155550100")
     assert not method.usable
     with django_capture_on_commit_callbacks(execute=True):
         contacts.contact_method_verification_start(contact_method=method)
-    [(task, kwargs)] = sent
+    [message] = sent_tasks
+    task, kwargs = message["name"], message["kwargs"]
     assert task == "notifications.send_verification" and len(kwargs["code"]) == 6
     assert kwargs["code"] not in VerificationCode.objects.get().code_hash  # stored hashed
     method = contacts.contact_method_verify(contact_method=method, code=kwargs["code"])
@@ -63,11 +51,11 @@ def test_code_verifies_the_method_and_creates_default_rules(alice, sent, django_
     assert contacts.user_has_usable_rule(user=alice)
 
 
-def test_wrong_codes_are_limited(alice, sent, django_capture_on_commit_callbacks):
+def test_wrong_codes_are_limited(alice, sent_tasks, django_capture_on_commit_callbacks):
     method = contacts.contact_method_create(user=alice, kind="voice", value="+14155550100")
     with django_capture_on_commit_callbacks(execute=True):
         contacts.contact_method_verification_start(contact_method=method)
-    good = sent[0][1]["code"]
+    good = sent_tasks[0]["kwargs"]["code"]
     bad = "000000" if good != "000000" else "111111"
     for left in (4, 3, 2, 1):
         with pytest.raises(ContactError, match=f"{left} tries left"):
@@ -80,16 +68,16 @@ def test_wrong_codes_are_limited(alice, sent, django_capture_on_commit_callbacks
     assert not method.usable
 
 
-def test_codes_expire_after_15_minutes(alice, sent, django_capture_on_commit_callbacks):
+def test_codes_expire_after_15_minutes(alice, sent_tasks, django_capture_on_commit_callbacks):
     method = contacts.contact_method_create(user=alice, kind="sms", value="+14155550100")
     with django_capture_on_commit_callbacks(execute=True):
         contacts.contact_method_verification_start(contact_method=method)
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
         with pytest.raises(ContactError, match="No valid code"):
-            contacts.contact_method_verify(contact_method=method, code=sent[0][1]["code"])
+            contacts.contact_method_verify(contact_method=method, code=sent_tasks[0]["kwargs"]["code"])
 
 
-def test_only_a_few_codes_are_sent_per_hour(alice, sent):
+def test_only_a_few_codes_are_sent_per_hour(alice):
     method = contacts.contact_method_create(user=alice, kind="sms", value="+14155550100")
     for _ in range(contacts.CODES_PER_HOUR):
         contacts.contact_method_verification_start(contact_method=method)

@@ -11,7 +11,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from config.celery import app as celery_app
 from oncall import contacts, policies, schedules
 from oncall.models import CalendarFeed, ContactMethod, EscalationPolicy, Layer, NotificationRule, Override, Schedule
 from tests.factories import MembershipFactory, UserFactory
@@ -535,18 +534,7 @@ def test_a_policy_name_already_in_use_is_refused(client, team, manager, policy):
 
 # --- Profile -----------------------------------------------------------------------------------------
 
-@pytest.fixture
-def sent(monkeypatch):
-    calls = []
-
-    def send_task(name, args=None, kwargs=None, countdown=None):
-        calls.append((name, kwargs))
-
-    monkeypatch.setattr(celery_app, "send_task", send_task)
-    return calls
-
-
-def test_profile_add_send_code_and_verify(client, people, sent, django_capture_on_commit_callbacks):
+def test_profile_add_send_code_and_verify(client, people, sent_tasks, django_capture_on_commit_callbacks):
     alice = people["alice"]
     login(client, alice)
     assert "Vigil cannot page you" in page(client.get(url("profile")))
@@ -556,7 +544,8 @@ def test_profile_add_send_code_and_verify(client, people, sent, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         html = page(client.post(url("contact-send-code", method.pk), follow=True))
     assert "A code is on its way" in html
-    [(task, kwargs)] = sent
+    [message] = sent_tasks
+    task, kwargs = message["name"], message["kwargs"]
     assert task == "notifications.send_verification" and kwargs["contact_method_id"] == method.pk
     html = page(client.post(url("contact-verify", method.pk), {"code": kwargs["code"]}, follow=True))
     assert "is verified and can be paged" in html
@@ -565,12 +554,12 @@ def test_profile_add_send_code_and_verify(client, people, sent, django_capture_o
     assert method.usable and contacts.user_has_usable_rule(user=alice)
 
 
-def test_a_wrong_code_is_a_message(client, people, sent, django_capture_on_commit_callbacks):
+def test_a_wrong_code_is_a_message(client, people, sent_tasks, django_capture_on_commit_callbacks):
     method = contacts.contact_method_create(user=people["alice"], kind="email", value="alice@example.com")
     login(client, people["alice"])
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url("contact-send-code", method.pk))
-    wrong = "000000" if sent[0][1]["code"] != "000000" else "111111"
+    wrong = "000000" if sent_tasks[0]["kwargs"]["code"] != "000000" else "111111"
     html = page(client.post(url("contact-verify", method.pk), {"code": wrong}, follow=True))
     assert 'class="message error" role="status">That code is not right; 4 tries left.' in html
 
