@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import alertmanager, generic, grafana, pagerduty
-from .base import AlertEvent, ParseError
+from .errors import ParseError
+from .events import AlertEvent
 
 __all__ = ["PARSERS", "parse", "validate_config", "AlertEvent", "ParseError", "UnknownSourceKind"]
 

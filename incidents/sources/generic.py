@@ -56,11 +56,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import (
-    MAX_DEDUP_KEY, MAX_SOURCE, MAX_SUMMARY, AlertEvent, ErrorList, ParseError, bounded_key, clean_json,
-    clean_text, dedupe_links, describe_type, get_config, hashed_key, make_link, normalise_severity,
-    parse_timestamp, short_repr, validate_common_config,
-)
+from .errors import ErrorList, ParseError, describe_type, short_repr
+from .events import MAX_DEDUP_KEY, MAX_SOURCE, MAX_SUMMARY, AlertEvent
+from .fields import clean_json, get_config, parse_timestamp
+from .links import MAX_LINKS, dedupe_links, make_link
+from .severity import normalise_severity, validate_common_config
+from .text import bounded_key, clean_text, hashed_key
 
 __all__ = ["parse", "validate_config", "STATUSES", "KNOWN_FIELDS"]
 
@@ -70,7 +71,6 @@ STATUSES = {
     "resolved": "resolve", "resolve": "resolve",
 }
 KNOWN_FIELDS = ("title", "severity", "status", "dedup_key", "source", "timestamp", "details", "links")
-MAX_LINKS = 25
 MAX_PATH_PARTS = 32
 
 

@@ -33,9 +33,11 @@ from typing import Any
 
 from . import alertmanager
 from .alertmanager import Alert, AlertmanagerFlavour, Notification
-from .base import (
-    AlertEvent, ErrorList, clean_json, clean_text, describe_type, get_config, make_link, safe_url,
-)
+from .errors import ErrorList, describe_type
+from .events import AlertEvent
+from .fields import clean_json, get_config
+from .links import MAX_IMAGES, make_link, safe_url
+from .text import clean_text
 
 __all__ = ["parse", "verify_signature", "strip_title_prefix", "GrafanaFlavour", "GRAFANA", "SIGNATURE_HEADER",
            "validate_config"]
@@ -138,7 +140,7 @@ class GrafanaFlavour(AlertmanagerFlavour):
             seen.add(src)
             href = safe_url(alert.extra.get("panelURL")) or safe_url(alert.extra.get("dashboardURL")) or src
             images.append({"src": src, "href": href, "alt": alert.alertname or "Alert image"})
-            if len(images) >= alertmanager.MAX_IMAGES:
+            if len(images) >= MAX_IMAGES:
                 break
         return tuple(images)
 

@@ -47,19 +47,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator
 
-from .base import (
-    MAX_DEDUP_KEY, MAX_SOURCE, MAX_SUMMARY, SEVERITIES, AlertEvent, ErrorList, ParseError, clean_json,
-    clean_text, dedupe_links, describe_type, get_config, make_link, normalise_severity, parse_timestamp,
-    safe_url, short_repr, validate_common_config,
-)
+from .errors import ErrorList, ParseError, describe_type, short_repr
+from .events import MAX_DEDUP_KEY, MAX_SOURCE, MAX_SUMMARY, SEVERITIES, AlertEvent
+from .fields import clean_json, get_config, parse_timestamp
+from .links import MAX_IMAGES, MAX_LINKS, dedupe_links, make_link, safe_url
+from .severity import normalise_severity, validate_common_config
+from .text import clean_text
 
 __all__ = ["parse", "parse_event", "parse_change", "RoutedEvent", "ChangeEvent", "EVENT_ACTIONS",
            "INVALID_EVENT", "validate_config"]
 
 EVENT_ACTIONS = ("trigger", "acknowledge", "resolve")
 INVALID_EVENT = "Event object is invalid"
-MAX_LINKS = 25
-MAX_IMAGES = 10
 validate_config = validate_common_config
 
 

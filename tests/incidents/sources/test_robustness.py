@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from incidents.sources import AlertEvent, ParseError, alertmanager, generic, grafana, pagerduty
-from incidents.sources.base import ACTIONS, SEVERITIES, clean_text
+from incidents.sources.events import ACTIONS, SEVERITIES
+from incidents.sources.text import clean_text
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
