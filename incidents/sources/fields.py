@@ -1,5 +1,5 @@
-"""Readers for body fields every format has: timestamps and free-form JSON, and the integration's
-config.
+"""Readers for body fields every format has: optional strings, lists, timestamps and free-form
+JSON, and the integration's config.
 
 Each reader takes the field's path (for error messages) and an :class:`ErrorList`: a bad value adds
 an error naming the path and gives None, so a parser can read on and report every problem at once.
@@ -14,20 +14,55 @@ import json
 import math
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from .errors import ErrorList, describe_type, short_repr
 from .text import clean_text
 
-__all__ = ["MAX_JSON_DEPTH", "get_config", "parse_timestamp", "clean_json", "is_json_safe"]
+__all__ = [
+    "MAX_JSON_DEPTH", "get_config", "optional_string", "read_items", "parse_timestamp", "clean_json", "is_json_safe",
+]
 
 MAX_JSON_DEPTH = 32
+
+Item = TypeVar("Item")
 
 
 def get_config(integration: Any) -> dict:
     """The integration's ``.config`` if it is a dict, else ``{}`` (``integration`` may be None)."""
     config = getattr(integration, "config", None)
     return config if isinstance(config, dict) else {}
+
+
+def optional_string(container: dict, key: str, path: str, errors: ErrorList) -> str | None:
+    """``container[key]`` cleaned, or None when absent, null or (after an error) not a string."""
+    value = container.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.add(f"'{path}' must be a string, not {describe_type(value)}")
+        return None
+    return clean_text(value)
+
+
+def read_items(raw: Any, name: str, errors: ErrorList,
+               read_item: Callable[[Any, str, ErrorList], Item | None]) -> list[Item]:
+    """What ``read_item(item, path, errors)`` makes of each item of the optional list field ``name``.
+
+    ``read_item`` is the format's reader for one item: it adds errors naming ``path``
+    (``links[2]``) and returns None for an item that gives nothing.
+    """
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        errors.add(f"'{name}' must be a list, not {describe_type(raw)}")
+        return []
+    found = []
+    for index, item in enumerate(raw):
+        value = read_item(item, f"{name}[{index}]", errors)
+        if value is not None:
+            found.append(value)
+    return found
 
 
 # ------------------------------------------------------------------------------------------ time

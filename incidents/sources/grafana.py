@@ -35,9 +35,8 @@ from . import alertmanager
 from .alertmanager import Alert, AlertmanagerFlavour, Notification
 from .errors import ErrorList, describe_type
 from .events import AlertEvent
-from .fields import clean_json, get_config
+from .fields import clean_json, get_config, optional_string
 from .links import MAX_IMAGES, make_link, safe_url
-from .text import clean_text
 
 __all__ = ["parse", "verify_signature", "strip_title_prefix", "GrafanaFlavour", "GRAFANA", "SIGNATURE_HEADER",
            "validate_config"]
@@ -52,16 +51,6 @@ _ALERT_URL_FIELDS = ("dashboardURL", "panelURL", "silenceURL", "imageURL")
 def strip_title_prefix(title: str) -> str:
     """"[FIRING:1] HighCPU (web1)" -> "HighCPU (web1)"."""
     return _TITLE_PREFIX.sub("", title, count=1).strip()
-
-
-def _optional_string(raw: dict, key: str, path: str, errors: ErrorList) -> str | None:
-    value = raw.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        errors.add(f"'{path}' must be a string, not {describe_type(value)}")
-        return None
-    return clean_text(value)
 
 
 def _optional_int(raw: dict, key: str, path: str, errors: ErrorList) -> int | None:
@@ -82,7 +71,7 @@ class GrafanaFlavour(AlertmanagerFlavour):
     def validate_extra(self, body: dict, errors: ErrorList) -> dict:
         extra: dict = {}
         for key in ("title", "state", "message"):
-            value = _optional_string(body, key, key, errors)
+            value = optional_string(body, key, key, errors)
             if value is not None:
                 extra[key] = value
         org_id = _optional_int(body, "orgId", "orgId", errors)
@@ -93,7 +82,7 @@ class GrafanaFlavour(AlertmanagerFlavour):
     def validate_alert_extra(self, raw: dict, path: str, errors: ErrorList) -> dict:
         extra: dict = {}
         for key in (*_ALERT_URL_FIELDS, "valueString"):
-            value = _optional_string(raw, key, f"{path}.{key}", errors)
+            value = optional_string(raw, key, f"{path}.{key}", errors)
             if value is not None:
                 extra[key] = value
         values = raw.get("values")

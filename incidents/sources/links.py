@@ -6,16 +6,21 @@ would run in the responder's session.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
+from .errors import ErrorList
 from .events import MAX_SOURCE
+from .fields import read_items
 from .text import clean_text, truncate
 
-__all__ = ["MAX_LINKS", "MAX_IMAGES", "MAX_LINK_TEXT", "safe_url", "make_link", "dedupe_links", "url_host"]
+__all__ = [
+    "MAX_LINKS", "MAX_IMAGES", "MAX_LINK_TEXT", "safe_url", "make_link", "dedupe_links", "url_host", "read_links",
+]
 
 MAX_LINKS = 25  # per event
 MAX_IMAGES = 10
 MAX_LINK_TEXT = 1024
+MAX_UNSAFE_HREF = 2048
 
 _URL_FORBIDDEN = re.compile("[\x00-\x20\x7f]")  # controls and spaces never belong in a URL
 
@@ -63,3 +68,21 @@ def url_host(url: Any) -> str:
     rest = safe.split("://", 1)[1]
     host = re.split(r"[/?#]", rest, maxsplit=1)[0]
     return host.rsplit("@", 1)[-1][:MAX_SOURCE]
+
+
+def read_links(raw: Any, errors: ErrorList,
+               read_link: Callable[[Any, str, ErrorList], tuple[str, str] | None]) -> tuple[list[dict | None], list]:
+    """A sender's ``links`` list: the links made of it, and the hrefs that are not http(s).
+
+    ``read_link(item, path, errors)`` is the format's reading of one item, ``(href, text)`` or None
+    after adding errors. The unsafe hrefs are for ``details``, so a responder still sees them
+    as text.
+    """
+    links: list[dict | None] = []
+    unsafe: list = []
+    for href, text in read_items(raw, "links", errors, read_link):
+        link = make_link(href, text)
+        if link is None:
+            unsafe.append(clean_text(href)[:MAX_UNSAFE_HREF])
+        links.append(link)
+    return links, unsafe

@@ -62,7 +62,7 @@ def _severity(common_labels: dict, alerts: tuple[Alert, ...], config: dict) -> s
     return max(levels, key=severity_rank) if levels else normalise_severity(None, config)
 
 
-def _links(notification: Notification, alerts: tuple[Alert, ...], flavour: AlertmanagerFlavour) -> tuple[dict, ...]:
+def _notification_links(notification: Notification, alerts: tuple[Alert, ...], flavour: AlertmanagerFlavour) -> tuple[dict, ...]:
     candidates: list[dict | None] = [make_link(notification.common_annotations.get("runbook_url"), "Runbook")]
     candidates += [make_link(a.annotations.get("runbook_url"), "Runbook") for a in alerts]
     for alert in alerts:
@@ -110,7 +110,7 @@ def _group_event(notification: Notification, config: dict, flavour: Alertmanager
         severity=_severity(common, notification.alerts, config),
         source=source,
         details=details,
-        links=_links(notification, notification.alerts, flavour),
+        links=_notification_links(notification, notification.alerts, flavour),
         images=flavour.images(notification.alerts),
         occurred_at=_occurred_at(action, notification.alerts),
     )
@@ -130,7 +130,7 @@ def _alert_event(notification: Notification, alert: Alert, config: dict, flavour
         severity=_severity(alert.labels, (alert,), config),
         source=source,
         details=details,
-        links=_links(notification, (alert,), flavour),
+        links=_notification_links(notification, (alert,), flavour),
         images=flavour.images((alert,)),
         occurred_at=_occurred_at(action, (alert,)),
         fingerprint=identity,

@@ -7,22 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ErrorList, ParseError, describe_type, short_repr
-from ..fields import parse_timestamp
+from ..fields import optional_string, parse_timestamp
 from ..text import clean_text
 from .flavour import ALERTMANAGER, AlertmanagerFlavour
 from .notification import ALERT_STATUSES, Alert, Notification
 
 __all__ = ["validate"]
-
-
-def _string_field(body: dict, key: str, path: str, errors: ErrorList) -> str:
-    value = body.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        errors.add(f"'{path}' must be a string, not {describe_type(value)}")
-        return ""
-    return clean_text(value)
 
 
 def _string_map(body: dict, key: str, path: str, errors: ErrorList, required: bool = False) -> dict:
@@ -61,8 +51,8 @@ def _validate_alert(raw: Any, path: str, flavour: AlertmanagerFlavour, errors: E
     annotations = _string_map(raw, "annotations", f"{path}.annotations", errors)
     starts_at = parse_timestamp(raw.get("startsAt"), f"{path}.startsAt", errors)
     ends_at = parse_timestamp(raw.get("endsAt"), f"{path}.endsAt", errors)
-    generator_url = _string_field(raw, "generatorURL", f"{path}.generatorURL", errors)
-    fingerprint = _string_field(raw, "fingerprint", f"{path}.fingerprint", errors).strip()
+    generator_url = optional_string(raw, "generatorURL", f"{path}.generatorURL", errors) or ""
+    fingerprint = (optional_string(raw, "fingerprint", f"{path}.fingerprint", errors) or "").strip()
     extra = flavour.validate_alert_extra(raw, path, errors)
     if len(errors.items) + errors.dropped != before:
         return None
@@ -108,9 +98,9 @@ def validate(body: Any, flavour: AlertmanagerFlavour = ALERTMANAGER) -> Notifica
             if alert is not None:
                 alerts.append(alert)
 
-    receiver = _string_field(body, "receiver", "receiver", errors)
-    group_key = _string_field(body, "groupKey", "groupKey", errors)
-    external_url = _string_field(body, "externalURL", "externalURL", errors)
+    receiver = optional_string(body, "receiver", "receiver", errors) or ""
+    group_key = optional_string(body, "groupKey", "groupKey", errors) or ""
+    external_url = optional_string(body, "externalURL", "externalURL", errors) or ""
     group_labels = _string_map(body, "groupLabels", "groupLabels", errors)
     common_labels = _string_map(body, "commonLabels", "commonLabels", errors)
     common_annotations = _string_map(body, "commonAnnotations", "commonAnnotations", errors)
