@@ -32,7 +32,7 @@ import re
 from typing import Any
 
 from . import alertmanager
-from .alertmanager import Alert, AlertmanagerFlavour, Notification
+from .alertmanager import AlertmanagerFlavour, ParsedAlert, ParsedNotification
 from .errors import ErrorList, describe_type
 from .events import AlertEvent
 from .fields import clean_json, get_config, optional_string
@@ -96,21 +96,21 @@ class GrafanaFlavour(AlertmanagerFlavour):
             extra["orgId"] = org_id
         return extra
 
-    def alert_details(self, alert: Alert) -> dict:
+    def alert_details(self, alert: ParsedAlert) -> dict:
         details = super().alert_details(alert)
         details.update(alert.extra)
         return details
 
-    def group_details(self, notification: Notification) -> dict:
+    def group_details(self, notification: ParsedNotification) -> dict:
         details = super().group_details(notification)
         details.update(notification.extra)
         return details
 
-    def fallback_summary(self, notification: Notification, alerts: tuple[Alert, ...]) -> str:
+    def fallback_summary(self, notification: ParsedNotification, alerts: tuple[ParsedAlert, ...]) -> str:
         title = strip_title_prefix(notification.extra.get("title", ""))
         return title or super().fallback_summary(notification, alerts)
 
-    def alert_links(self, alert: Alert) -> list[dict | None]:
+    def alert_links(self, alert: ParsedAlert) -> list[dict | None]:
         links = super().alert_links(alert)
         links += [
             make_link(alert.extra.get("dashboardURL"), "Dashboard"),
@@ -119,7 +119,7 @@ class GrafanaFlavour(AlertmanagerFlavour):
         ]
         return links
 
-    def images(self, alerts: tuple[Alert, ...]) -> tuple[dict, ...]:
+    def images(self, alerts: tuple[ParsedAlert, ...]) -> tuple[dict, ...]:
         images = []
         seen: set[str] = set()
         for alert in alerts:

@@ -54,7 +54,7 @@ from .links import MAX_IMAGES, MAX_LINKS, MAX_UNSAFE_HREF, dedupe_links, make_li
 from .severity import normalise_severity, validate_common_config
 from .text import clean_text
 
-__all__ = ["parse", "parse_event", "parse_change", "RoutedEvent", "ChangeEvent", "EVENT_ACTIONS",
+__all__ = ["parse", "parse_event", "parse_change", "RoutedEvent", "ParsedChange", "EVENT_ACTIONS",
            "INVALID_EVENT", "validate_config"]
 
 EVENT_ACTIONS = ("trigger", "acknowledge", "resolve")
@@ -74,8 +74,11 @@ class RoutedEvent:
 
 
 @dataclass(frozen=True)
-class ChangeEvent:
-    """A PagerDuty change event: something changed (a deploy, a config push); nothing pages."""
+class ParsedChange:
+    """A PagerDuty change event as sent: something changed (a deploy, a config push); nothing pages.
+
+    The intake stores it as a ``ChangeEvent`` row (incidents.models).
+    """
 
     routing_key: str
     summary: str
@@ -246,7 +249,7 @@ def parse(body: Any, integration: Any = None) -> list[AlertEvent]:
     return [parse_event(body, get_config(integration)).event]
 
 
-def parse_change(body: Any) -> ChangeEvent:
+def parse_change(body: Any) -> ParsedChange:
     """Validate an Events API v2 change event (``/v2/change/enqueue``).
 
     Required: ``routing_key``, ``payload.summary`` (<= 1024). Optional: ``payload.timestamp``,
@@ -271,7 +274,7 @@ def parse_change(body: Any) -> ChangeEvent:
             custom_details = clean_json(payload["custom_details"], "payload.custom_details", errors)
     links, _unsafe = read_links(body.get("links"), errors, _link)
     errors.raise_if_any(INVALID_EVENT)
-    return ChangeEvent(
+    return ParsedChange(
         routing_key=routing_key, summary=summary, timestamp=timestamp, source=source[:MAX_SOURCE],
         custom_details=custom_details, links=dedupe_links(links, MAX_LINKS),
     )

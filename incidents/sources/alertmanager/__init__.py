@@ -55,12 +55,12 @@ from ..events import AlertEvent
 from ..fields import get_config
 from .flavour import ALERTMANAGER, AlertmanagerFlavour
 from .grouping import GROUP_BY_CHOICES, build_events, group_dedup_key, validate_config
-from .notification import ALERT_STATUSES, Alert, Notification, label_fingerprint
+from .notification import ALERT_STATUSES, ParsedAlert, ParsedNotification, label_fingerprint
 from .validation import validate
 
 __all__ = [
     "parse", "validate", "build_events", "label_fingerprint", "group_dedup_key", "validate_config",
-    "Alert", "Notification", "AlertmanagerFlavour", "ALERTMANAGER", "ALERT_STATUSES", "GROUP_BY_CHOICES",
+    "ParsedAlert", "ParsedNotification", "AlertmanagerFlavour", "ALERTMANAGER", "ALERT_STATUSES", "GROUP_BY_CHOICES",
 ]
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from ..errors import ErrorList
 from ..links import make_link
-from .notification import Alert, Notification
+from .notification import ParsedAlert, ParsedNotification
 from .summary import label_summary
 
 __all__ = ["AlertmanagerFlavour", "ALERTMANAGER"]
@@ -27,14 +27,14 @@ class AlertmanagerFlavour:
 
     # ---- validation hooks
     def validate_extra(self, body: dict, errors: ErrorList) -> dict:
-        """Validate flavour-specific top-level fields; return them for ``Notification.extra``."""
+        """Validate flavour-specific top-level fields; return them for ``ParsedNotification.extra``."""
         return {}
 
     def validate_alert_extra(self, raw: dict, path: str, errors: ErrorList) -> dict:
         return {}
 
     # ---- event building hooks
-    def alert_details(self, alert: Alert) -> dict:
+    def alert_details(self, alert: ParsedAlert) -> dict:
         return {
             "status": alert.status,
             "labels": alert.labels,
@@ -45,7 +45,7 @@ class AlertmanagerFlavour:
             "fingerprint": alert.identity,
         }
 
-    def group_details(self, notification: Notification) -> dict:
+    def group_details(self, notification: ParsedNotification) -> dict:
         return {
             "status": notification.status,
             "receiver": notification.receiver,
@@ -57,15 +57,15 @@ class AlertmanagerFlavour:
             "truncatedAlerts": notification.truncated_alerts,
         }
 
-    def fallback_summary(self, notification: Notification, alerts: tuple[Alert, ...]) -> str:
+    def fallback_summary(self, notification: ParsedNotification, alerts: tuple[ParsedAlert, ...]) -> str:
         """Summary when no ``summary`` annotation exists."""
         return label_summary(alerts, notification)
 
-    def alert_links(self, alert: Alert) -> list[dict | None]:
+    def alert_links(self, alert: ParsedAlert) -> list[dict | None]:
         """Per-alert links after runbooks: the generator (rule/graph) URL."""
         return [make_link(alert.generator_url, f"Source: {alert.alertname or 'alert'}")]
 
-    def images(self, alerts: tuple[Alert, ...]) -> tuple[dict, ...]:
+    def images(self, alerts: tuple[ParsedAlert, ...]) -> tuple[dict, ...]:
         return ()
 
 

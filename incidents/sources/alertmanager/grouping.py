@@ -12,7 +12,7 @@ from ..links import MAX_LINKS, dedupe_links, make_link, url_host
 from ..severity import normalise_severity, severity_rank, validate_common_config
 from ..text import bounded_key, hashed_key, truncate
 from .flavour import ALERTMANAGER, AlertmanagerFlavour
-from .notification import Alert, Notification
+from .notification import ParsedAlert, ParsedNotification
 from .summary import label_summary
 
 __all__ = ["GROUP_BY_CHOICES", "build_events", "group_dedup_key", "validate_config"]
@@ -31,7 +31,7 @@ def validate_config(config: Any) -> list[str]:
     return errors
 
 
-def group_dedup_key(notification: Notification) -> str:
+def group_dedup_key(notification: ParsedNotification) -> str:
     """The dedup key of a group-mode event (see the package docstring)."""
     if notification.group_key:
         return bounded_key(notification.group_key)
@@ -39,7 +39,8 @@ def group_dedup_key(notification: Notification) -> str:
     return hashed_key("group:", basis)
 
 
-def _group_summary(notification: Notification, alerts: tuple[Alert, ...], flavour: AlertmanagerFlavour) -> str:
+def _group_summary(notification: ParsedNotification, alerts: tuple[ParsedAlert, ...],
+                   flavour: AlertmanagerFlavour) -> str:
     common = notification.common_annotations.get("summary", "").strip()
     if common:
         return common
@@ -50,19 +51,20 @@ def _group_summary(notification: Notification, alerts: tuple[Alert, ...], flavou
     return flavour.fallback_summary(notification, alerts).strip()
 
 
-def _alert_summary(notification: Notification, alert: Alert) -> str:
+def _alert_summary(notification: ParsedNotification, alert: ParsedAlert) -> str:
     own = alert.annotations.get("summary", "").strip()
     return own or label_summary((alert,), notification)
 
 
-def _severity(common_labels: dict, alerts: tuple[Alert, ...], config: dict) -> str:
+def _severity(common_labels: dict, alerts: tuple[ParsedAlert, ...], config: dict) -> str:
     if common_labels.get("severity"):
         return normalise_severity(common_labels["severity"], config)
     levels = [normalise_severity(a.labels["severity"], config) for a in alerts if a.labels.get("severity")]
     return max(levels, key=severity_rank) if levels else normalise_severity(None, config)
 
 
-def _notification_links(notification: Notification, alerts: tuple[Alert, ...], flavour: AlertmanagerFlavour) -> tuple[dict, ...]:
+def _notification_links(notification: ParsedNotification, alerts: tuple[ParsedAlert, ...],
+                        flavour: AlertmanagerFlavour) -> tuple[dict, ...]:
     candidates: list[dict | None] = [make_link(notification.common_annotations.get("runbook_url"), "Runbook")]
     candidates += [make_link(a.annotations.get("runbook_url"), "Runbook") for a in alerts]
     for alert in alerts:
@@ -71,7 +73,7 @@ def _notification_links(notification: Notification, alerts: tuple[Alert, ...], f
     return dedupe_links(candidates, MAX_LINKS)
 
 
-def _occurred_at(action: str, alerts: tuple[Alert, ...]) -> datetime | None:
+def _occurred_at(action: str, alerts: tuple[ParsedAlert, ...]) -> datetime | None:
     starts = [a.starts_at for a in alerts if a.starts_at]
     if action == "resolve":
         ends = [a.ends_at for a in alerts if a.ends_at]
@@ -84,7 +86,7 @@ def _finish(summary: str, source: str) -> tuple[str, str]:
     return truncate(summary.strip() or "Alert", MAX_SUMMARY), truncate(source.strip(), MAX_SOURCE)
 
 
-def _group_event(notification: Notification, config: dict, flavour: AlertmanagerFlavour) -> AlertEvent:
+def _group_event(notification: ParsedNotification, config: dict, flavour: AlertmanagerFlavour) -> AlertEvent:
     resolve_per_alert = config.get("resolve_per_alert") is True
     firing = notification.firing_alerts
     if resolve_per_alert:
@@ -116,7 +118,8 @@ def _group_event(notification: Notification, config: dict, flavour: Alertmanager
     )
 
 
-def _alert_event(notification: Notification, alert: Alert, config: dict, flavour: AlertmanagerFlavour) -> AlertEvent:
+def _alert_event(notification: ParsedNotification, alert: ParsedAlert, config: dict,
+                 flavour: AlertmanagerFlavour) -> AlertEvent:
     action = "trigger" if alert.firing else "resolve"
     source = alert.labels.get("instance") or alert.labels.get("job") or url_host(notification.external_url)
     details = flavour.group_details(notification)
@@ -137,7 +140,7 @@ def _alert_event(notification: Notification, alert: Alert, config: dict, flavour
     )
 
 
-def build_events(notification: Notification, config: dict | None = None,
+def build_events(notification: ParsedNotification, config: dict | None = None,
                  flavour: AlertmanagerFlavour = ALERTMANAGER) -> list[AlertEvent]:
     """Events for a validated notification according to the integration config."""
     config = config if isinstance(config, dict) else {}

@@ -7,14 +7,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-__all__ = ["Alert", "Notification", "ALERT_STATUSES", "label_fingerprint"]
+__all__ = ["ParsedAlert", "ParsedNotification", "ALERT_STATUSES", "label_fingerprint"]
 
 ALERT_STATUSES = ("firing", "resolved")
 
 
 @dataclass(frozen=True)
-class Alert:
-    """One validated alert of a notification. Strings are already cleaned (text.clean_text)."""
+class ParsedAlert:
+    """One validated alert of a notification, as sent (not the ``Alert`` row the intake stores).
+
+    Strings are already cleaned (text.clean_text).
+    """
 
     index: int
     status: str
@@ -41,11 +44,11 @@ class Alert:
 
 
 @dataclass(frozen=True)
-class Notification:
+class ParsedNotification:
     """One validated webhook notification."""
 
     status: str
-    alerts: tuple[Alert, ...]
+    alerts: tuple[ParsedAlert, ...]
     receiver: str = ""
     group_key: str = ""
     group_labels: dict = field(default_factory=dict)
@@ -57,7 +60,7 @@ class Notification:
     extra: dict = field(default_factory=dict)  # flavour-specific top-level fields
 
     @property
-    def firing_alerts(self) -> tuple[Alert, ...]:
+    def firing_alerts(self) -> tuple[ParsedAlert, ...]:
         return tuple(a for a in self.alerts if a.firing)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import heapq
 
-from .notification import Alert, Notification
+from .notification import ParsedAlert, ParsedNotification
 
 __all__ = ["LOCATION_LABELS", "label_summary"]
 
@@ -20,7 +20,7 @@ def _location(labels: dict) -> str:
     return ""
 
 
-def label_summary(alerts: tuple[Alert, ...], notification: Notification) -> str:
+def label_summary(alerts: tuple[ParsedAlert, ...], notification: ParsedNotification) -> str:
     """"DiskFull on db1" / "HighLatency (3 alerts): instance=web1, web2, web3"."""
     names = list(dict.fromkeys(a.alertname for a in alerts if a.alertname))
     if len(names) > 1:  # a group routed by other labels (group_by: [cluster]) mixes alert names

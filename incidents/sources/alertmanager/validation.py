@@ -1,4 +1,4 @@
-"""Checking a notification's shape field by field, and turning it into a :class:`Notification`.
+"""Checking a notification's shape field by field, and turning it into a :class:`ParsedNotification`.
 
 Every bad field is reported at once, by its path (``'alerts[3].labels.severity'``).
 """
@@ -10,7 +10,7 @@ from ..errors import ErrorList, ParseError, describe_type, short_repr
 from ..fields import optional_string, parse_timestamp
 from ..text import clean_text
 from .flavour import ALERTMANAGER, AlertmanagerFlavour
-from .notification import ALERT_STATUSES, Alert, Notification
+from .notification import ALERT_STATUSES, ParsedAlert, ParsedNotification
 
 __all__ = ["validate"]
 
@@ -37,7 +37,8 @@ def _string_map(body: dict, key: str, path: str, errors: ErrorList, required: bo
     return out
 
 
-def _validate_alert(raw: Any, path: str, flavour: AlertmanagerFlavour, errors: ErrorList, index: int) -> Alert | None:
+def _validate_alert(raw: Any, path: str, flavour: AlertmanagerFlavour, errors: ErrorList,
+                    index: int) -> ParsedAlert | None:
     if not isinstance(raw, dict):
         errors.add(f"'{path}' must be an object, not {describe_type(raw)}")
         return None
@@ -56,13 +57,13 @@ def _validate_alert(raw: Any, path: str, flavour: AlertmanagerFlavour, errors: E
     extra = flavour.validate_alert_extra(raw, path, errors)
     if len(errors.items) + errors.dropped != before:
         return None
-    return Alert(
+    return ParsedAlert(
         index=index, status=status, labels=labels, annotations=annotations, starts_at=starts_at,
         ends_at=ends_at, generator_url=generator_url, fingerprint=fingerprint, extra=extra,
     )
 
 
-def validate(body: Any, flavour: AlertmanagerFlavour = ALERTMANAGER) -> Notification:
+def validate(body: Any, flavour: AlertmanagerFlavour = ALERTMANAGER) -> ParsedNotification:
     """Check the shape of a notification and return it typed; ParseError lists every bad field."""
     message = f"{flavour.name} payload is invalid"
     if not isinstance(body, dict):
@@ -84,7 +85,7 @@ def validate(body: Any, flavour: AlertmanagerFlavour = ALERTMANAGER) -> Notifica
         errors.add(f"'status' must be one of {', '.join(ALERT_STATUSES)}, not {short_repr(status)}")
         status = None
 
-    alerts: list[Alert] = []
+    alerts: list[ParsedAlert] = []
     raw_alerts = body.get("alerts")
     if raw_alerts is None:
         errors.add("'alerts' is missing")
@@ -115,7 +116,7 @@ def validate(body: Any, flavour: AlertmanagerFlavour = ALERTMANAGER) -> Notifica
     errors.raise_if_any(message)
     if status is None:  # hand-written payloads may omit it; Alertmanager never does
         status = "firing" if any(a.firing for a in alerts) else "resolved"
-    return Notification(
+    return ParsedNotification(
         status=status, alerts=tuple(alerts), receiver=receiver, group_key=group_key,
         group_labels=group_labels, common_labels=common_labels, common_annotations=common_annotations,
         external_url=external_url, truncated_alerts=truncated, version=version or "", extra=extra,

@@ -71,7 +71,7 @@ def assert_storable_json(value) -> None:
 
 
 def check_event(event) -> None:
-    if isinstance(event, pagerduty.ChangeEvent):
+    if isinstance(event, pagerduty.ParsedChange):
         assert_storable_text(event.routing_key)
         assert_storable_text(event.summary, 1024)
         assert event.summary
