@@ -74,9 +74,9 @@ def read_links(raw: Any, errors: ErrorList,
                read_link: Callable[[Any, str, ErrorList], tuple[str, str] | None]) -> tuple[list[dict | None], list]:
     """A sender's ``links`` list: the links made of it, and the hrefs that are not http(s).
 
-    ``read_link(item, path, errors)`` is the format's reading of one item, ``(href, text)`` or None
-    after adding errors. The unsafe hrefs are for ``details``, so a responder still sees them
-    as text.
+    ``read_link(item, path, errors)`` is the format's reading of one item: ``(href, text)``, or None
+    once it has added the item's errors. Parsers keep the unsafe hrefs in ``details["unsafe_links"]``
+    rather than drop them silently.
     """
     links: list[dict | None] = []
     unsafe: list = []
