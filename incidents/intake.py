@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from .models import Alert, ChangeEvent, Incident, Integration, MaintenanceWindow, Service, Severity, Urgency
 from .services import AlreadyHandled, InvalidTransition, incident_acknowledge, incident_resolve, incident_trigger
-from .sources.base import AlertEvent
+from .sources import AlertEvent
 
 logger = logging.getLogger(__name__)
 

@@ -9,13 +9,19 @@ the database.
 
 ``kind`` is ``Integration.kind`` ("alertmanager", "grafana", "generic", "pagerduty"). The
 PagerDuty endpoint should call :func:`pagerduty.parse_event` directly, to get the routing key.
+
+One parser per format: ``alertmanager/`` (a package: Grafana reuses it), ``grafana``, ``generic``,
+``pagerduty``. What they share: ``events`` (AlertEvent, the limits of its fields), ``errors``
+(ParseError), ``fields`` (readers for strings, lists, timestamps, free-form JSON), ``links``,
+``severity``, ``text`` (cleaning and keys).
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
 from . import alertmanager, generic, grafana, pagerduty
-from .base import AlertEvent, ParseError
+from .errors import ParseError
+from .events import AlertEvent
 
 __all__ = ["PARSERS", "parse", "validate_config", "AlertEvent", "ParseError", "UnknownSourceKind"]
 

@@ -56,11 +56,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import (
-    MAX_DEDUP_KEY, MAX_SOURCE, MAX_SUMMARY, AlertEvent, ErrorList, ParseError, bounded_key, clean_json,
-    clean_text, dedupe_links, describe_type, get_config, hashed_key, make_link, normalise_severity,
-    parse_timestamp, short_repr, validate_common_config,
-)
+from .errors import ErrorList, ParseError, describe_type, short_repr
+from .events import MAX_DEDUP_KEY, MAX_SOURCE, MAX_SUMMARY, AlertEvent
+from .fields import clean_json, get_config, parse_timestamp
+from .links import MAX_LINKS, dedupe_links, read_links
+from .severity import normalise_severity, validate_common_config
+from .text import bounded_key, clean_text, hashed_key
 
 __all__ = ["parse", "validate_config", "STATUSES", "KNOWN_FIELDS"]
 
@@ -70,7 +71,6 @@ STATUSES = {
     "resolved": "resolve", "resolve": "resolve",
 }
 KNOWN_FIELDS = ("title", "severity", "status", "dedup_key", "source", "timestamp", "details", "links")
-MAX_LINKS = 25
 MAX_PATH_PARTS = 32
 
 
@@ -110,35 +110,22 @@ def _dedup_from_field(body: dict, path: str) -> str | None:
     return None
 
 
-def _links(raw: Any, errors: ErrorList) -> tuple[list[dict | None], list]:
-    if raw is None:
-        return [], []
-    if not isinstance(raw, list):
-        errors.add(f"'links' must be a list, not {describe_type(raw)}")
-        return [], []
-    links: list[dict | None] = []
-    unsafe: list = []
-    for index, item in enumerate(raw):
-        path = f"links[{index}]"
-        if isinstance(item, str):
-            href, text = item, ""
-        elif isinstance(item, dict):
-            href, text = item.get("href"), item.get("text")
-            if not isinstance(href, str) or not href.strip():
-                errors.add(f"'{path}.href' is missing or blank" if href in (None, "") or isinstance(href, str)
-                           else f"'{path}.href' must be a string, not {describe_type(href)}")
-                continue
-            if text is not None and not isinstance(text, str):
-                errors.add(f"'{path}.text' must be a string, not {describe_type(text)}")
-                continue
-        else:
-            errors.add(f"'{path}' must be a URL string or an object with 'href', not {describe_type(item)}")
-            continue
-        link = make_link(href, text or "")
-        if link is None:
-            unsafe.append(clean_text(href)[:2048])
-        links.append(link)
-    return links, unsafe
+def _link(item: Any, path: str, errors: ErrorList) -> tuple[str, str] | None:
+    """One of ``links``: a URL string, or ``{"href", "text"?}``."""
+    if isinstance(item, str):
+        return item, ""
+    if not isinstance(item, dict):
+        errors.add(f"'{path}' must be a URL string or an object with 'href', not {describe_type(item)}")
+        return None
+    href, text = item.get("href"), item.get("text")
+    if not isinstance(href, str) or not href.strip():
+        errors.add(f"'{path}.href' is missing or blank" if href in (None, "") or isinstance(href, str)
+                   else f"'{path}.href' must be a string, not {describe_type(href)}")
+        return None
+    if text is not None and not isinstance(text, str):
+        errors.add(f"'{path}.text' must be a string, not {describe_type(text)}")
+        return None
+    return href, text or ""
 
 
 def parse(body: Any, integration: Any = None) -> list[AlertEvent]:
@@ -206,7 +193,7 @@ def parse(body: Any, integration: Any = None) -> list[AlertEvent]:
         else:
             details = clean_json(details_raw, "details", errors) or {}
 
-    links, unsafe_links = _links(body.get("links"), errors)
+    links, unsafe_links = read_links(body.get("links"), errors, _link)
 
     extra_raw = {key: value for key, value in body.items() if key not in KNOWN_FIELDS}
     extra = clean_json(extra_raw, "extra", errors) if extra_raw else None

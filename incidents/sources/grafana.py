@@ -32,10 +32,11 @@ import re
 from typing import Any
 
 from . import alertmanager
-from .alertmanager import Alert, AlertmanagerFlavour, Notification
-from .base import (
-    AlertEvent, ErrorList, clean_json, clean_text, describe_type, get_config, make_link, safe_url,
-)
+from .alertmanager import AlertmanagerFlavour, ParsedAlert, ParsedNotification
+from .errors import ErrorList, describe_type
+from .events import AlertEvent
+from .fields import clean_json, get_config, optional_string
+from .links import MAX_IMAGES, make_link, safe_url
 
 __all__ = ["parse", "verify_signature", "strip_title_prefix", "GrafanaFlavour", "GRAFANA", "SIGNATURE_HEADER",
            "validate_config"]
@@ -50,16 +51,6 @@ _ALERT_URL_FIELDS = ("dashboardURL", "panelURL", "silenceURL", "imageURL")
 def strip_title_prefix(title: str) -> str:
     """"[FIRING:1] HighCPU (web1)" -> "HighCPU (web1)"."""
     return _TITLE_PREFIX.sub("", title, count=1).strip()
-
-
-def _optional_string(raw: dict, key: str, path: str, errors: ErrorList) -> str | None:
-    value = raw.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        errors.add(f"'{path}' must be a string, not {describe_type(value)}")
-        return None
-    return clean_text(value)
 
 
 def _optional_int(raw: dict, key: str, path: str, errors: ErrorList) -> int | None:
@@ -80,7 +71,7 @@ class GrafanaFlavour(AlertmanagerFlavour):
     def validate_extra(self, body: dict, errors: ErrorList) -> dict:
         extra: dict = {}
         for key in ("title", "state", "message"):
-            value = _optional_string(body, key, key, errors)
+            value = optional_string(body, key, key, errors)
             if value is not None:
                 extra[key] = value
         org_id = _optional_int(body, "orgId", "orgId", errors)
@@ -91,7 +82,7 @@ class GrafanaFlavour(AlertmanagerFlavour):
     def validate_alert_extra(self, raw: dict, path: str, errors: ErrorList) -> dict:
         extra: dict = {}
         for key in (*_ALERT_URL_FIELDS, "valueString"):
-            value = _optional_string(raw, key, f"{path}.{key}", errors)
+            value = optional_string(raw, key, f"{path}.{key}", errors)
             if value is not None:
                 extra[key] = value
         values = raw.get("values")
@@ -105,21 +96,21 @@ class GrafanaFlavour(AlertmanagerFlavour):
             extra["orgId"] = org_id
         return extra
 
-    def alert_details(self, alert: Alert) -> dict:
+    def alert_details(self, alert: ParsedAlert) -> dict:
         details = super().alert_details(alert)
         details.update(alert.extra)
         return details
 
-    def group_details(self, notification: Notification) -> dict:
+    def group_details(self, notification: ParsedNotification) -> dict:
         details = super().group_details(notification)
         details.update(notification.extra)
         return details
 
-    def fallback_summary(self, notification: Notification, alerts: tuple[Alert, ...]) -> str:
+    def fallback_summary(self, notification: ParsedNotification, alerts: tuple[ParsedAlert, ...]) -> str:
         title = strip_title_prefix(notification.extra.get("title", ""))
         return title or super().fallback_summary(notification, alerts)
 
-    def alert_links(self, alert: Alert) -> list[dict | None]:
+    def alert_links(self, alert: ParsedAlert) -> list[dict | None]:
         links = super().alert_links(alert)
         links += [
             make_link(alert.extra.get("dashboardURL"), "Dashboard"),
@@ -128,7 +119,7 @@ class GrafanaFlavour(AlertmanagerFlavour):
         ]
         return links
 
-    def images(self, alerts: tuple[Alert, ...]) -> tuple[dict, ...]:
+    def images(self, alerts: tuple[ParsedAlert, ...]) -> tuple[dict, ...]:
         images = []
         seen: set[str] = set()
         for alert in alerts:
@@ -138,7 +129,7 @@ class GrafanaFlavour(AlertmanagerFlavour):
             seen.add(src)
             href = safe_url(alert.extra.get("panelURL")) or safe_url(alert.extra.get("dashboardURL")) or src
             images.append({"src": src, "href": href, "alt": alert.alertname or "Alert image"})
-            if len(images) >= alertmanager.MAX_IMAGES:
+            if len(images) >= MAX_IMAGES:
                 break
         return tuple(images)
 

@@ -47,19 +47,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator
 
-from .base import (
-    MAX_DEDUP_KEY, MAX_SOURCE, MAX_SUMMARY, SEVERITIES, AlertEvent, ErrorList, ParseError, clean_json,
-    clean_text, dedupe_links, describe_type, get_config, make_link, normalise_severity, parse_timestamp,
-    safe_url, short_repr, validate_common_config,
-)
+from .errors import ErrorList, ParseError, describe_type, short_repr
+from .events import MAX_DEDUP_KEY, MAX_SOURCE, MAX_SUMMARY, SEVERITIES, AlertEvent
+from .fields import clean_json, get_config, optional_string, parse_timestamp, read_items
+from .links import MAX_IMAGES, MAX_LINKS, MAX_UNSAFE_HREF, dedupe_links, make_link, read_links, safe_url
+from .severity import normalise_severity, validate_common_config
+from .text import clean_text
 
-__all__ = ["parse", "parse_event", "parse_change", "RoutedEvent", "ChangeEvent", "EVENT_ACTIONS",
+__all__ = ["parse", "parse_event", "parse_change", "RoutedEvent", "ParsedChange", "EVENT_ACTIONS",
            "INVALID_EVENT", "validate_config"]
 
 EVENT_ACTIONS = ("trigger", "acknowledge", "resolve")
 INVALID_EVENT = "Event object is invalid"
-MAX_LINKS = 25
-MAX_IMAGES = 10
 validate_config = validate_common_config
 
 
@@ -75,8 +74,11 @@ class RoutedEvent:
 
 
 @dataclass(frozen=True)
-class ChangeEvent:
-    """A PagerDuty change event: something changed (a deploy, a config push); nothing pages."""
+class ParsedChange:
+    """A PagerDuty change event as sent: something changed (a deploy, a config push); nothing pages.
+
+    The intake stores it as a ``ChangeEvent`` row (incidents.models).
+    """
 
     routing_key: str
     summary: str
@@ -102,68 +104,50 @@ def _required_string(container: dict, key: str, path: str, errors: ErrorList, li
     return clean_text(value)
 
 
-def _optional_string(container: dict, key: str, path: str, errors: ErrorList) -> str | None:
-    value = container.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        errors.add(f"'{path}' must be a string, not {describe_type(value)}")
-        return None
-    return clean_text(value)
-
-
 def _routing_key(body: dict, errors: ErrorList) -> str:
     return _required_string(body, "routing_key", "routing_key", errors).strip()
 
 
-def _links(body: dict, errors: ErrorList) -> tuple[list[dict | None], list[str]]:
-    raw = body.get("links")
-    if raw is None:
-        return [], []
-    if not isinstance(raw, list):
-        errors.add(f"'links' must be a list, not {describe_type(raw)}")
-        return [], []
-    links: list[dict | None] = []
-    unsafe: list[str] = []
-    for index, item in enumerate(raw):
-        path = f"links[{index}]"
-        if not isinstance(item, dict):
-            errors.add(f"'{path}' must be an object, not {describe_type(item)}")
-            continue
-        href = _required_string(item, "href", f"{path}.href", errors)
-        text = _optional_string(item, "text", f"{path}.text", errors)
-        if not href:
-            continue
-        link = make_link(href, text or "")
-        if link is None:
-            unsafe.append(href[:2048])
-        links.append(link)
-    return links, unsafe
+def _payload(body: dict, errors: ErrorList) -> dict | None:
+    payload = body.get("payload")
+    if payload is None:
+        errors.add("'payload' is missing")
+        return None
+    if not isinstance(payload, dict):
+        errors.add(f"'payload' must be an object, not {describe_type(payload)}")
+        return None
+    return payload
+
+
+def _link(item: Any, path: str, errors: ErrorList) -> tuple[str, str] | None:
+    """One of ``links``: ``{"href", "text"?}``."""
+    if not isinstance(item, dict):
+        errors.add(f"'{path}' must be an object, not {describe_type(item)}")
+        return None
+    href = _required_string(item, "href", f"{path}.href", errors)
+    text = optional_string(item, "text", f"{path}.text", errors)
+    return (href, text or "") if href else None
+
+
+def _image(item: Any, path: str, errors: ErrorList) -> tuple[str, str | None, str | None] | None:
+    """One of ``images``: ``{"src", "href"?, "alt"?}``."""
+    if not isinstance(item, dict):
+        errors.add(f"'{path}' must be an object, not {describe_type(item)}")
+        return None
+    src = _required_string(item, "src", f"{path}.src", errors)
+    href = optional_string(item, "href", f"{path}.href", errors)
+    alt = optional_string(item, "alt", f"{path}.alt", errors)
+    return (src, href, alt) if src else None
 
 
 def _images(body: dict, errors: ErrorList) -> tuple[list[dict], list[str]]:
-    raw = body.get("images")
-    if raw is None:
-        return [], []
-    if not isinstance(raw, list):
-        errors.add(f"'images' must be a list, not {describe_type(raw)}")
-        return [], []
     images: list[dict] = []
     unsafe: list[str] = []
     seen: set[str] = set()
-    for index, item in enumerate(raw):
-        path = f"images[{index}]"
-        if not isinstance(item, dict):
-            errors.add(f"'{path}' must be an object, not {describe_type(item)}")
-            continue
-        src = _required_string(item, "src", f"{path}.src", errors)
-        href = _optional_string(item, "href", f"{path}.href", errors)
-        alt = _optional_string(item, "alt", f"{path}.alt", errors)
-        if not src:
-            continue
+    for src, href, alt in read_items(body.get("images"), "images", errors, _image):
         safe_src = safe_url(src)
         if safe_src is None:
-            unsafe.append(src[:2048])
+            unsafe.append(src[:MAX_UNSAFE_HREF])
             continue
         if safe_src in seen or len(images) >= MAX_IMAGES:
             continue
@@ -210,33 +194,28 @@ def parse_event(body: Any, config: dict | None = None) -> RoutedEvent:
     summary = source = severity = ""
     occurred_at = None
     details: dict = {}
-    if action == "trigger":
-        payload = body.get("payload")
-        if payload is None:
-            errors.add("'payload' is missing")
-        elif not isinstance(payload, dict):
-            errors.add(f"'payload' must be an object, not {describe_type(payload)}")
+    payload = _payload(body, errors) if action == "trigger" else None
+    if payload is not None:
+        summary = _required_string(payload, "summary", "payload.summary", errors, MAX_SUMMARY).strip()
+        source = _required_string(payload, "source", "payload.source", errors, MAX_SOURCE).strip()
+        raw_severity = payload.get("severity")
+        if raw_severity is None or (isinstance(raw_severity, str) and not raw_severity.strip()):
+            errors.add("'payload.severity' is missing or blank")
+        elif not isinstance(raw_severity, str) or raw_severity not in SEVERITIES:
+            errors.add(f"'payload.severity' must be one of {', '.join(SEVERITIES)}, not {short_repr(raw_severity)}")
         else:
-            summary = _required_string(payload, "summary", "payload.summary", errors, MAX_SUMMARY).strip()
-            source = _required_string(payload, "source", "payload.source", errors, MAX_SOURCE).strip()
-            raw_severity = payload.get("severity")
-            if raw_severity is None or (isinstance(raw_severity, str) and not raw_severity.strip()):
-                errors.add("'payload.severity' is missing or blank")
-            elif not isinstance(raw_severity, str) or raw_severity not in SEVERITIES:
-                errors.add(f"'payload.severity' must be one of {', '.join(SEVERITIES)}, not {short_repr(raw_severity)}")
-            else:
-                severity = raw_severity
-            occurred_at = parse_timestamp(payload.get("timestamp"), "payload.timestamp", errors)
-            for key in ("component", "group", "class"):
-                value = _optional_string(payload, key, f"payload.{key}", errors)
-                if value is not None:
-                    details[key] = value
-            if payload.get("custom_details") is not None:
-                details["custom_details"] = clean_json(payload["custom_details"], "payload.custom_details", errors)
+            severity = raw_severity
+        occurred_at = parse_timestamp(payload.get("timestamp"), "payload.timestamp", errors)
+        for key in ("component", "group", "class"):
+            value = optional_string(payload, key, f"payload.{key}", errors)
+            if value is not None:
+                details[key] = value
+        if payload.get("custom_details") is not None:
+            details["custom_details"] = clean_json(payload["custom_details"], "payload.custom_details", errors)
 
-    client = _optional_string(body, "client", "client", errors)
-    client_url = _optional_string(body, "client_url", "client_url", errors)
-    links, unsafe_links = _links(body, errors)
+    client = optional_string(body, "client", "client", errors)
+    client_url = optional_string(body, "client_url", "client_url", errors)
+    links, unsafe_links = read_links(body.get("links"), errors, _link)
     images, unsafe_images = _images(body, errors)
 
     errors.raise_if_any(INVALID_EVENT)
@@ -270,7 +249,7 @@ def parse(body: Any, integration: Any = None) -> list[AlertEvent]:
     return [parse_event(body, get_config(integration)).event]
 
 
-def parse_change(body: Any) -> ChangeEvent:
+def parse_change(body: Any) -> ParsedChange:
     """Validate an Events API v2 change event (``/v2/change/enqueue``).
 
     Required: ``routing_key``, ``payload.summary`` (<= 1024). Optional: ``payload.timestamp``,
@@ -283,23 +262,19 @@ def parse_change(body: Any) -> ChangeEvent:
     summary = source = ""
     timestamp = None
     custom_details = None
-    payload = body.get("payload")
-    if payload is None:
-        errors.add("'payload' is missing")
-    elif not isinstance(payload, dict):
-        errors.add(f"'payload' must be an object, not {describe_type(payload)}")
-    else:
+    payload = _payload(body, errors)
+    if payload is not None:
         summary = _required_string(payload, "summary", "payload.summary", errors, MAX_SUMMARY).strip()
-        source_value = _optional_string(payload, "source", "payload.source", errors)
+        source_value = optional_string(payload, "source", "payload.source", errors)
         if source_value is not None and len(source_value) > MAX_SOURCE:
             errors.add(f"'payload.source' is longer than {MAX_SOURCE} characters")
         source = (source_value or "").strip()
         timestamp = parse_timestamp(payload.get("timestamp"), "payload.timestamp", errors)
         if payload.get("custom_details") is not None:
             custom_details = clean_json(payload["custom_details"], "payload.custom_details", errors)
-    links, _unsafe = _links(body, errors)
+    links, _unsafe = read_links(body.get("links"), errors, _link)
     errors.raise_if_any(INVALID_EVENT)
-    return ChangeEvent(
+    return ParsedChange(
         routing_key=routing_key, summary=summary, timestamp=timestamp, source=source[:MAX_SOURCE],
         custom_details=custom_details, links=dedupe_links(links, MAX_LINKS),
     )

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 DICT_WORDS = ["items", "keys", "values", "get", "pop", "update", "copy", "clear", "setdefault", "__class__",
               "status", "labels", "annotations", "startsAt", "generatorURL", "0", ""]
-# What the intake stores: JSON without NUL characters or non-finite numbers (see sources.base.clean_json).
+# What the intake stores: JSON without NUL characters or non-finite numbers (see sources.fields.clean_json).
 storable_text = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
 keys = st.sampled_from(DICT_WORDS) | st.text(storable_text, max_size=12)
 json_values = st.recursive(

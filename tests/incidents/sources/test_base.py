@@ -8,10 +8,11 @@ import pytest
 
 from incidents import sources
 from incidents.sources import PARSERS, AlertEvent, ParseError, UnknownSourceKind, validate_config
-from incidents.sources.base import (
-    ErrorList, bounded_key, clean_json, clean_text, normalise_severity, parse_timestamp, safe_url, truncate,
-    url_host,
-)
+from incidents.sources.errors import ErrorList
+from incidents.sources.fields import clean_json, parse_timestamp
+from incidents.sources.links import safe_url, url_host
+from incidents.sources.severity import normalise_severity
+from incidents.sources.text import bounded_key, clean_text, truncate
 
 
 def ts(value):

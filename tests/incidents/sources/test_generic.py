@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from incidents.sources import PARSERS, ParseError, generic
-from incidents.sources.base import describe_type
+from incidents.sources.errors import describe_type
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "generic"
 

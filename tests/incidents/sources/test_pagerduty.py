@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from incidents.sources import PARSERS, ParseError, pagerduty
-from incidents.sources.pagerduty import ChangeEvent, RoutedEvent, parse_change, parse_event
+from incidents.sources.pagerduty import ParsedChange, RoutedEvent, parse_change, parse_event
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "pagerduty"
 ROUTING_KEY = "e93facc04764012d7bfb002500d5d1a6"
@@ -177,7 +177,7 @@ def test_parse_for_the_registry_returns_the_event_and_applies_severity_map():
 
 def test_change_event_keeps_summary_time_source_details_and_links():
     change = parse_change(load("change.json"))
-    assert isinstance(change, ChangeEvent)
+    assert isinstance(change, ParsedChange)
     assert change.routing_key == ROUTING_KEY
     assert change.summary == "Deployed checkout v2026.11.27-3 to production"
     assert change.timestamp == datetime(2026, 11, 27, 15, 58, 41, tzinfo=timezone.utc)

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from incidents.sources import AlertEvent, ParseError, alertmanager, generic, grafana, pagerduty
-from incidents.sources.base import ACTIONS, SEVERITIES, clean_text
+from incidents.sources.events import ACTIONS, SEVERITIES
+from incidents.sources.text import clean_text
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -70,7 +71,7 @@ def assert_storable_json(value) -> None:
 
 
 def check_event(event) -> None:
-    if isinstance(event, pagerduty.ChangeEvent):
+    if isinstance(event, pagerduty.ParsedChange):
         assert_storable_text(event.routing_key)
         assert_storable_text(event.summary, 1024)
         assert event.summary
