@@ -7,10 +7,11 @@
 
   // The browser's zone, for people who have not chosen one in their profile (oncall/viewer_zone.py).
   try {
+    // IANA names are letters, digits and _+-/: safe in a cookie as they are (the server reads it raw).
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     var current = (document.cookie.match(/(?:^|; )vigil_tz=([^;]*)/) || [])[1];
-    if (zone && decodeURIComponent(current || "") !== zone) {
-      document.cookie = "vigil_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+    if (zone && /^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone) && current !== zone) {
+      document.cookie = "vigil_tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
     }
   } catch (e) { /* an old browser: times stay in the profile's zone or UTC */ }
 
