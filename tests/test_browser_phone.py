@@ -120,6 +120,13 @@ def test_the_menu_collapses_behind_one_button_on_a_phone(live_server, phone, wor
     assert page.get_by_role("link", name="Schedules", exact=True).is_visible()
     assert not page.get_by_role("button", name="Menu").is_visible()
 
+    # Keyboard users see where they are: the first Tab lands on a link with a visible outline.
+    page.keyboard.press("Tab")
+    outline = page.evaluate("() => { const s = getComputedStyle(document.activeElement); "
+                            "return [document.activeElement.tagName, s.outlineStyle, s.outlineWidth]; }")
+    assert outline[0] == "A" and outline[1] != "none" and outline[2] != "0px", outline
+    shot(page, tmp_path, "keyboard-focus")
+
 
 def every_page(live_server, world) -> dict[str, str]:
     base = live_server.url
@@ -169,6 +176,7 @@ def test_the_main_actions_are_big_enough_to_tap(live_server, phone, world, tmp_p
     assert height(take) >= 44
     page.goto(pages["policy"])
     assert height(page.locator("label.check", has_text="Alice Archer").first) >= 44
+    assert height(page.locator("label", has_text="Remove this step").first) >= 44
     page.goto(pages["ack-link"])
     assert height(page.get_by_role("button", name="Acknowledge")) >= 44
     shot(page, tmp_path, "ack-link")
@@ -196,6 +204,18 @@ def test_the_incident_page_shows_an_acknowledgement_without_reload_and_keeps_wha
     page.get_by_role("button", name="Add note").click()
     page.wait_for_selector("#incident-timeline .kind-note")
     assert "Rolled back the 14:02 deploy" in page.inner_text("#incident-timeline")
+
+
+def test_the_actions_follow_the_state_when_nobody_is_typing_in_them(live_server, phone, world, tmp_path):
+    page, incident, maria = phone, world["incident"], world["maria"]
+    log_in_with_cookie(page, live_server, maria)
+    page.goto(f"{live_server.url}/incidents/{incident.pk}/")
+    page.wait_for_function("() => window.htmx !== undefined")
+    assert page.get_by_role("button", name="Acknowledge", exact=True).is_visible()
+    incident_acknowledge(incident=incident, by=maria, via="api")
+    page.get_by_role("button", name="Un-acknowledge").wait_for(timeout=10_000)
+    assert page.get_by_role("button", name="Acknowledge", exact=True).count() == 0
+    shot(page, tmp_path, "actions-after-ack")
 
 
 def test_the_incident_list_shows_a_new_incident_without_reload(live_server, phone, world, tmp_path):

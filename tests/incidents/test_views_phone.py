@@ -96,6 +96,7 @@ def test_the_incident_page_polls_only_its_live_parts(web, july_incident):
     assert 'hx-trigger="every 4s"' in html and 'hx-swap="none"' in html
     live = "#incident-state,#incident-actions,#incident-fields,#incident-alerts,#incident-timeline,#incident-recent-alerts"
     assert f'hx-select-oob="{live}"' in html
+    assert "{#" not in html and "#}" not in html  # Django comments are one line: a longer one shows on the page
     note_form = html[html.index('<form method="post" action="' + reverse("incidents:note", args=[july_incident.pk])):]
     note_form = note_form[:note_form.index("</form>")]
     assert "id=" not in note_form.replace('id="id_text"', "")  # the note box is in none of the swapped parts
