@@ -13,6 +13,9 @@ from django.utils import timezone
 from .models import Profile
 
 COOKIE = "vigil_tz"
+# Answers read by programs keep UTC whoever asks: the API's "Z" times, webhooks, calendar feeds.
+MACHINE_PATHS = ("/api/", "/integrations/", "/v2/", "/notifications/twilio/", "/notifications/slack/",
+                 "/metrics", "/healthz")
 
 
 @lru_cache(maxsize=1)
@@ -41,7 +44,8 @@ class ViewerTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        zone = viewer_zone(request)
+        for_people = not (request.path.startswith(MACHINE_PATHS) or request.path.endswith(".ics"))
+        zone = viewer_zone(request) if for_people else None
         if zone is None:
             timezone.deactivate()
         else:

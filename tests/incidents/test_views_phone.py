@@ -162,3 +162,11 @@ def test_the_policy_editor_offers_checkboxes_a_phone_can_tick(client, team, resp
     assert f'<input type="checkbox" name="steps-0-targets" value="user:{responder.pk}" checked>' in html
     assert f'<input type="checkbox" name="steps-0-targets" value="team:{team.pk}">' in html
     assert "Ctrl" not in html
+
+
+def test_the_api_answers_in_utc_whatever_zone_the_person_chose(web, responder, july_incident):
+    profile_time_zone_set(user=responder, time_zone="Europe/Berlin")
+    web.cookies["vigil_tz"] = "Asia/Tokyo"
+    response = web.get(f"/api/v1/incidents/{july_incident.pk}/")
+    assert response.status_code == 200
+    assert response.json()["triggered_at"] == "2026-07-01T12:00:00Z"
