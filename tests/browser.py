@@ -67,12 +67,25 @@ def shared_browser():
 
 @pytest.fixture
 def phone(shared_browser, tmp_path):
-    """A 375 px page that may inject axe-core (bypass_csp); a screenshot of where it ended, pass or
-    fail, is saved as tmp_path/zz-last.png."""
-    context = shared_browser.new_context(viewport={"width": 375, "height": 800}, bypass_csp=True,
-                                         timezone_id="UTC", device_scale_factor=1)
+    """A 375 px page under the real Content-Security-Policy; a screenshot of where it ended, pass or
+    fail, is saved as tmp_path/zz-last.png. page.csp_complaints lists what the policy refused."""
+    yield from _phone(shared_browser, tmp_path, bypass_csp=False)
+
+
+@pytest.fixture
+def phone_bypassing_csp(shared_browser, tmp_path):
+    """As `phone`, for tests that inject axe-core (the policy would refuse it)."""
+    yield from _phone(shared_browser, tmp_path, bypass_csp=True)
+
+
+def _phone(browser, tmp_path, *, bypass_csp: bool):
+    context = browser.new_context(viewport={"width": 375, "height": 800}, bypass_csp=bypass_csp,
+                                  timezone_id="UTC", device_scale_factor=1)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    page.csp_complaints = []
+    page.on("console", lambda m: page.csp_complaints.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("pageerror", lambda e: page.csp_complaints.append(str(e)))
     yield page
     try:
         page.screenshot(path=str(tmp_path / "zz-last.png"), full_page=True)

@@ -16,7 +16,8 @@ from notifications.models import OutboxMessage
 from oncall import schedules
 from oncall.services import api_token_create
 from tests.browser import (  # noqa: F401 - fixtures
-    PHONE_WIDTHS, log_in_with_cookie, needs_chromium, phone, serious_accessibility_violations, shared_browser,
+    PHONE_WIDTHS, log_in_with_cookie, needs_chromium, phone, phone_bypassing_csp, serious_accessibility_violations,
+    shared_browser,
     sideways_overflow,
 )
 from tests.factories import (
@@ -139,8 +140,9 @@ def every_page(live_server, world) -> dict[str, str]:
     }
 
 
-def test_no_page_scrolls_sideways_on_a_phone_and_axe_finds_nothing_serious(live_server, phone, world, tmp_path):
-    page = phone
+def test_no_page_scrolls_sideways_on_a_phone_and_axe_finds_nothing_serious(
+        live_server, phone_bypassing_csp, world, tmp_path):
+    page = phone_bypassing_csp
     found_overflow, found_axe = {}, {}
     page.goto(f"{live_server.url}/login/")
     pages = {"login": f"{live_server.url}/login/", **every_page(live_server, world)}
@@ -204,6 +206,7 @@ def test_the_incident_page_shows_an_acknowledgement_without_reload_and_keeps_wha
     page.get_by_role("button", name="Add note").click()
     page.wait_for_selector("#incident-timeline .kind-note")
     assert "Rolled back the 14:02 deploy" in page.inner_text("#incident-timeline")
+    assert page.csp_complaints == []  # htmx and our script run under the policy, adding no inline style
 
 
 def test_the_actions_follow_the_state_when_nobody_is_typing_in_them(live_server, phone, world, tmp_path):
@@ -226,6 +229,7 @@ def test_the_incident_list_shows_a_new_incident_without_reload(live_server, phon
     IncidentFactory(service=world["incident"].service, title="Payments webhook queue backing up", dedup_key="queue")
     page.wait_for_selector("text=Payments webhook queue backing up", timeout=10_000)
     shot(page, tmp_path, "new-incident-live")
+    assert page.csp_complaints == []
 
 
 def test_times_are_in_the_browsers_zone_for_someone_who_chose_none(live_server, shared_browser, world, tmp_path):
