@@ -170,3 +170,16 @@ def test_the_api_answers_in_utc_whatever_zone_the_person_chose(web, responder, j
     response = web.get(f"/api/v1/incidents/{july_incident.pk}/")
     assert response.status_code == 200
     assert response.json()["triggered_at"] == "2026-07-01T12:00:00Z"
+
+
+def test_the_schedule_page_adds_the_browsers_zone_for_someone_who_chose_none(web, team, responder):
+    from oncall import schedules
+    from tests.factories import LayerFactory
+
+    schedule = schedules.schedule_create(team=team, name="Primary", time_zone="Europe/Berlin")
+    LayerFactory(schedule=schedule, participants=[responder])
+    url = reverse("oncall:schedule", args=[schedule.pk])
+    assert "Your time" not in web.get(url).content.decode()
+    web.cookies["vigil_tz"] = "Asia/Tokyo"
+    html = web.get(url).content.decode()
+    assert "Your time (Asia/Tokyo)" in html
