@@ -27,6 +27,12 @@
     }
   });
 
+  // A page in a background tab need not ask every few seconds: the first poll after it is shown
+  // again brings it up to date.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (document.hidden && event.target.classList.contains("poller")) event.preventDefault();
+  });
+
   // Live regions are swapped in place by htmx polling. The actions are swapped only when the state
   // changed and nobody is typing in them: a half-written resolution summary must survive a poll.
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
