@@ -48,6 +48,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Times in the viewer's zone: their profile's, else their browser's (oncall/viewer_zone.py).
+    "oncall.viewer_zone.ViewerTimeZoneMiddleware",
+    # request.htmx: the pages that refresh themselves poll with htmx (incidents/static/vendor/).
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout seen during the request into the 429 page.

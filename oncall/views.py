@@ -33,6 +33,7 @@ from .rotation import OVERRIDE, Shift, resolve_local
 from .services import api_token_create, api_token_revoke
 from .secrets_once import NewSecret
 from .timeline_place import place
+from .viewer_zone import viewer_zone as zone_of_viewer
 
 TIMELINE_DAYS = 14
 WEEKDAY_NAMES = dict(WEEKDAYS)
@@ -277,9 +278,8 @@ def _render_schedule(request, schedule, *, override_form=None, layer_form=None, 
             "ends_at": (start + timedelta(hours=8)).replace(tzinfo=None)})
     if layer_form is None:
         layer_form = LayerForm(members=(), initial={"start_date": now.astimezone(zone).date()})
-    # Someone who never chose a zone has UTC by default: no extra column for them.
-    profile = contacts.profile_of(user=user)
-    viewer_zone = profile.time_zone if profile.pk else schedule.time_zone
+    # The profile's zone, else the browser's; someone with neither gets no extra column.
+    viewer_zone = getattr(zone_of_viewer(request), "key", schedule.time_zone)
     layers = list(schedules.layers_visible_to(user).filter(schedule=schedule).order_by("position", "id"))
     context = {
         "schedule": schedule, "can_respond": can_respond, "can_manage": can_manage,

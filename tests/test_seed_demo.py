@@ -157,3 +157,25 @@ def test_human_output_lists_the_web_url_login_token_and_every_integration():
         facts["integrations"]["pagerduty"]["routing_key"],
     ):
         assert fact in text
+
+
+def test_the_demo_user_is_on_call_now_and_stays_so_when_seeded_again():
+    from django.utils import timezone
+
+    from oncall.models import Override, Schedule
+    from oncall.schedules import oncall_users_at
+
+    seed_json()
+    demo = User.objects.get(username="demo")
+    schedule = Schedule.objects.get(name="Platform primary")
+    assert oncall_users_at(schedule=schedule, at=timezone.now()) == [demo]
+    seed_json()
+    assert Override.objects.filter(user=demo).count() == 1
+
+
+def test_the_heartbeat_named_nightly_expects_a_beat_once_a_day():
+    seed_json()
+    heartbeat = Integration.objects.get(kind="heartbeat")
+    assert "nightly" in heartbeat.name.lower()
+    assert heartbeat.config["interval_seconds"] == 24 * 3600
+    assert heartbeat.config["grace_seconds"] >= 15 * 60

@@ -469,7 +469,7 @@ def test_policy_page_shows_steps_with_delays_and_targets(client, people, policy)
 def test_policy_editor_saves_all_steps_at_once(client, team, manager, people, schedule, policy):
     login(client, manager)
     html = page(client.get(url("policy", policy.pk)))
-    assert f'value="schedule:{schedule.pk}" selected' in html
+    assert f'value="schedule:{schedule.pk}" checked' in html
     response = client.post(url("policy", policy.pk), editor_post([
         (5, [f"schedule:{schedule.pk}"]),
         (15, [f"user:{people['bob'].pk}", f"team:{team.pk}"]),
@@ -488,7 +488,7 @@ def test_policy_editor_shows_the_policy_error_and_keeps_the_old_steps(client, ma
     assert response.status_code == 400
     html = response.content.decode()
     assert "Step 2 has no one to page." in html
-    assert f'value="user:{people["bob"].pk}" selected' in html  # what was typed is still there
+    assert f'value="user:{people["bob"].pk}" checked' in html  # what was typed is still there
     [step] = policy.steps.all()
     assert (step.delay_minutes, step.targets.get().schedule) == (10, schedule)
 

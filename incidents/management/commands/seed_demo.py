@@ -18,7 +18,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from django.utils import timezone
 
@@ -28,7 +28,7 @@ from incidents.services import integration_create, integration_rotate_token, ser
 from oncall import policies
 from oncall.contacts import notification_rules_default
 from oncall.models import ApiToken, ContactMethod, EscalationPolicy, Layer, Membership, Schedule, Team, hash_secret
-from oncall.schedules import layer_participants_set
+from oncall.schedules import layer_participants_set, oncall_users_at, override_create
 from oncall.services import api_token_create, membership_set, team_create
 
 CREDENTIALS_FILE = "demo_credentials.json"
@@ -47,7 +47,9 @@ INTEGRATIONS = {
     Integration.Kind.ALERTMANAGER: ("Prometheus Alertmanager", {}),
     Integration.Kind.GRAFANA: ("Grafana Alerting", {}),
     Integration.Kind.PAGERDUTY: ("PagerDuty Events API", {}),
-    Integration.Kind.HEARTBEAT: ("Nightly backup heartbeat", {"interval_seconds": 300, "grace_seconds": 60}),
+    # A nightly job beats once a day; an hour's grace covers a slow run. (At 5 minutes, the demo opened an
+    # incident six minutes after `make run`, for a "nightly" job.)
+    Integration.Kind.HEARTBEAT: ("Nightly backup heartbeat", {"interval_seconds": 86400, "grace_seconds": 3600}),
 }
 API_TOKEN_NAME = "Demo token (seed_demo)"
 # username -> contact methods (kind, value). Without providers they land in the outbox page.
@@ -188,6 +190,14 @@ def seed_schedule(*, team: Team, rotation: list[User]) -> Schedule:
     return schedule
 
 
+def seed_demo_on_call(*, schedule: Schedule, user: User) -> None:
+    """The person trying the demo is on call now (an override for a week), so that an alert pages
+    them and the page shows in their outbox."""
+    now = timezone.now()
+    if user not in oncall_users_at(schedule=schedule, at=now):
+        override_create(schedule=schedule, user=user, starts_at=now, ends_at=now + timedelta(days=7), created_by=user)
+
+
 def seed_policy(*, team: Team, schedule: Schedule, service: Service, manager: User) -> EscalationPolicy:
     """Whoever is on call first; five minutes later the manager; then everyone, once more."""
     policy = EscalationPolicy.objects.filter(team=team, name=POLICY["name"]).first() or policies.policy_create(
@@ -221,6 +231,7 @@ def seed() -> dict:
         seed_contacts(people=[*responders, demo])
         schedule = seed_schedule(team=team, rotation=responders)
         seed_policy(team=team, schedule=schedule, service=service, manager=demo)
+        seed_demo_on_call(schedule=schedule, user=demo)
         integrations = seed_integrations(service=service, credentials=credentials)
         api_token = seed_api_token(user=demo, credentials=credentials)
         # Written before the commit: if writing fails, the new hashes roll back with it.
@@ -274,7 +285,7 @@ class Command(BaseCommand):
             f"{integrations[Integration.Kind.GENERIC]}",
             "  Whoever is on call is paged; with no SMS, Slack or mail provider configured the pages",
             f"  appear in the outbox, with working acknowledge links: {base}/notifications/outbox/",
-            "  The heartbeat expects a beat every 5 minutes; without one it opens an incident:",
+            "  The heartbeat expects a beat every day (an hour's grace); without one it opens an incident:",
             f"    curl -X POST {integrations[Integration.Kind.HEARTBEAT]}",
             "",
             f"  These secrets are kept in {Path(settings.VAR_DIR) / CREDENTIALS_FILE};",
