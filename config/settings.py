@@ -191,6 +191,11 @@ PROVIDER_SENDS_PER_SECOND = {
     "voice": env_int("VOICE_CALLS_PER_SECOND", 5, minimum=1),
 }
 
+# --- Metrics ----------------------------------------------------------------------------------
+# `GET /metrics` asks for `Authorization: Bearer <METRICS_TOKEN>`; without a token only loopback
+# clients may scrape (the demo). config/metrics.py says why counters use multiprocess mode.
+METRICS_TOKEN = env_str("METRICS_TOKEN") or ""
+
 # --- Intake -----------------------------------------------------------------------------------
 INTAKE_MAX_BODY_BYTES = 512 * 1024
 INTAKE_RATE_LIMIT_PER_MINUTE = env_int("INTAKE_RATE_LIMIT_PER_MINUTE", 6000, minimum=1)

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.celery import send_after_commit
+from config.metrics import INCIDENTS_OPENED, count_after_commit
 from oncall.models import EscalationPolicy, Team, hash_secret, new_secret
 
 from .integration_config import config_merged, config_problems
@@ -89,6 +90,7 @@ def incident_trigger(
         )
         _kick_engine(incident.pk)
         _announce(incident.pk)
+        count_after_commit(INCIDENTS_OPENED, service=service.name, severity=severity)
     return incident, True
 
 

@@ -4,6 +4,7 @@ from .delivery import deliver as deliver_one
 from .delivery import deliveries_cancel_unneeded
 from .replay import webhook_receipts_prune
 from .escalation import escalate as escalate_one
+from .metrics import sweep_observed
 from .slack_sync import incident_slack_sync
 from .sweep import sweep as sweep_all
 from .verification import verification_send
@@ -21,7 +22,7 @@ def deliver(delivery_id: int) -> None:
 
 @shared_task(name="notifications.sweep", ignore_result=True, expires=10)
 def sweep() -> None:
-    sweep_all()
+    sweep_observed(sweep_all())
 
 
 @shared_task(name="notifications.send_verification", bind=True, acks_late=True, max_retries=5,
