@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from incidents.api_maintenance import MaintenanceWindowViewSet
 from incidents.apis import IncidentViewSet, IntegrationViewSet, ServiceViewSet
+from incidents.outgoing.api import WebhookEndpointViewSet
 from oncall.api_people import (
     CalendarFeedViewSet,
     ContactMethodViewSet,
@@ -34,6 +35,7 @@ router.register("layers", LayerViewSet, basename="api-layer")
 router.register("overrides", OverrideViewSet, basename="api-override")
 router.register("escalation-policies", EscalationPolicyViewSet, basename="api-escalation-policy")
 router.register("feeds", CalendarFeedViewSet, basename="api-feed")
+router.register("webhooks", WebhookEndpointViewSet, basename="api-webhook")
 
 
 class SwaggerView(SpectacularSwaggerSplitView):

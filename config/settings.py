@@ -196,6 +196,11 @@ PROVIDER_SENDS_PER_SECOND = {
 # clients may scrape (the demo). config/metrics.py says why counters use multiprocess mode.
 METRICS_TOKEN = env_str("METRICS_TOKEN") or ""
 
+# --- Outgoing webhooks --------------------------------------------------------------------------
+# Private, loopback and link-local destinations are refused (incidents/outgoing/destinations.py);
+# tests and a lab where receivers live on the private network turn this on.
+OUTGOING_WEBHOOKS_ALLOW_PRIVATE = env_bool("OUTGOING_WEBHOOKS_ALLOW_PRIVATE", False)
+
 # --- Intake -----------------------------------------------------------------------------------
 INTAKE_MAX_BODY_BYTES = 512 * 1024
 INTAKE_RATE_LIMIT_PER_MINUTE = env_int("INTAKE_RATE_LIMIT_PER_MINUTE", 6000, minimum=1)
@@ -250,6 +255,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "paging-sweep": {"task": "notifications.sweep", "schedule": 5.0},
     "ack-timeouts": {"task": "incidents.ack_timeouts_expire", "schedule": 30.0},
     "webhook-receipts-prune": {"task": "notifications.prune_webhook_receipts", "schedule": 3600.0},
+    "outgoing-webhooks-sweep": {"task": "incidents.webhooks_sweep", "schedule": 10.0},
 }
 
 # --- REST API ---------------------------------------------------------------------------------

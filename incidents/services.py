@@ -13,6 +13,7 @@ from config.metrics import INCIDENTS_OPENED, count_after_commit
 from oncall.models import EscalationPolicy, Team, hash_secret, new_secret
 
 from .integration_config import config_merged, config_problems
+from .outgoing.events import webhook_events_emit
 from .models import Incident, Integration, MaintenanceWindow, Service, Severity, TimelineEvent, Urgency
 from .selectors import incident_escalation_plan
 
@@ -39,9 +40,11 @@ def timeline_add(
     *, incident: Incident, kind: str, text: str = "", actor: User | None = None,
     via: str = TimelineEvent.Via.SYSTEM, data: dict | None = None, at: datetime | None = None,
 ) -> TimelineEvent:
-    return TimelineEvent.objects.create(
+    event = TimelineEvent.objects.create(
         incident=incident, kind=kind, text=text, actor=actor, via=via, data=data or {}, at=at or timezone.now()
     )
+    webhook_events_emit(timeline_event=event)
+    return event
 
 
 def _next_incident_number(team_id: int) -> int:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
 from config.metrics import FIRST_PAGE_SECONDS, PAGES_BUNDLED, SWEEP_RECOVERIES
-from incidents.models import Incident
+from incidents.models import Incident, WebhookDelivery
 
 from .models import Delivery
 
@@ -49,7 +49,10 @@ def collect_states():
         status=Incident.Status.TRIGGERED, next_escalation_at__lte=now).aggregate(at=Min("next_escalation_at"))["at"]
     due_delivery = Delivery.objects.filter(
         status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING], due_at__lte=now).aggregate(at=Min("due_at"))["at"]
-    for work, at in (("escalation", due_escalation), ("delivery", due_delivery), *_extra_due_work(now)):
+    due_webhook = WebhookDelivery.objects.filter(
+        status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.SENDING], due_at__lte=now).aggregate(
+        at=Min("due_at"))["at"]
+    for work, at in (("escalation", due_escalation), ("delivery", due_delivery), ("webhook", due_webhook)):
         oldest.add_metric([work], max(0.0, (now - at).total_seconds()) if at else 0.0)
     yield oldest
 
@@ -58,15 +61,3 @@ def collect_states():
     for status in Incident.OPEN_STATUSES:
         open_.add_metric([status], counts.get(status, 0))
     yield open_
-
-
-_due_work_sources = []
-
-
-def register_due_work(source) -> None:
-    """`source(now) -> (work, oldest due datetime or None)`: other queues the pager owns."""
-    _due_work_sources.append(source)
-
-
-def _extra_due_work(now: datetime):
-    return [source(now) for source in _due_work_sources]

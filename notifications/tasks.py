@@ -8,6 +8,7 @@ from .metrics import sweep_observed
 from .slack_sync import incident_slack_sync
 from .sweep import sweep as sweep_all
 from .verification import verification_send
+from .webhook_notice import webhook_endpoint_disabled_notify
 
 
 @shared_task(name="notifications.escalate", acks_late=True, ignore_result=True)
@@ -40,3 +41,8 @@ def incident_changed(incident_id: int) -> None:
 @shared_task(name="notifications.prune_webhook_receipts", ignore_result=True, expires=3600)
 def prune_webhook_receipts() -> None:
     webhook_receipts_prune()
+
+
+@shared_task(name="notifications.webhook_endpoint_disabled", acks_late=True, ignore_result=True)
+def webhook_endpoint_disabled(endpoint_id: int) -> None:
+    webhook_endpoint_disabled_notify(endpoint_id=endpoint_id)
