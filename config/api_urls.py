@@ -17,6 +17,7 @@ from oncall.api_people import (
 from oncall.api_policies import EscalationPolicyViewSet
 from oncall.api_schedules import LayerViewSet, OncallView, OverrideViewSet, ScheduleViewSet
 from oncall.apis import ApiTokenViewSet, MembershipViewSet, MeView, TeamViewSet
+from oncall.audit.api import AuditEntryViewSet
 
 from .api import not_found
 
@@ -36,6 +37,7 @@ router.register("overrides", OverrideViewSet, basename="api-override")
 router.register("escalation-policies", EscalationPolicyViewSet, basename="api-escalation-policy")
 router.register("feeds", CalendarFeedViewSet, basename="api-feed")
 router.register("webhooks", WebhookEndpointViewSet, basename="api-webhook")
+router.register("audit", AuditEntryViewSet, basename="api-audit")
 
 
 class SwaggerView(SpectacularSwaggerSplitView):

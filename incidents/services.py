@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from config.celery import send_after_commit
 from config.metrics import INCIDENTS_OPENED, count_after_commit
+from oncall.audit.recording import audit_updated
 from oncall.models import EscalationPolicy, Team, hash_secret, new_secret
 
 from .integration_config import config_merged, config_problems
@@ -379,6 +380,7 @@ def _integration_config(*, kind: str, stored: dict, given: dict) -> dict:
 def integration_rotate_token(*, integration: Integration) -> str:
     raw = new_secret("int")
     Integration.objects.filter(pk=integration.pk).update(token_hash=hash_secret(raw), token_prefix=raw[:10])
+    audit_updated(model=Integration, pk=integration.pk, token_hash=raw)
     integration.refresh_from_db()
     return raw
 
