@@ -137,3 +137,16 @@ def test_counters_of_separate_processes_add_up_in_multiprocess_mode(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=60,
                          capture_output=True, text=True).stdout
     assert 'vigil_pages_total{channel="sms",outcome="sent"} 2.0' in out
+
+
+def test_serve_empties_the_metrics_folder_and_hands_it_to_its_children(tmp_path, monkeypatch):
+    from config.management.commands.serve import prepare_metrics_dir
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    stale = tmp_path / "prometheus" / "counter_4242.db"
+    stale.parent.mkdir()
+    stale.write_bytes(b"from a run before")
+    monkeypatch.setattr(os, "environ", {**os.environ})
+    path = prepare_metrics_dir(tmp_path)
+    assert path == tmp_path / "prometheus" and path.is_dir() and not stale.exists()
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(path)
