@@ -19,13 +19,14 @@ def webhook_events_emit(*, timeline_event) -> list[WebhookDelivery]:
     event = EVENTS.get(timeline_event.kind)
     if event is None:
         return []
+    as_passed = timeline_event.incident  # its team and service never change; its status may be stale
+    endpoints = [e for e in WebhookEndpoint.objects.filter(team_id=as_passed.team_id, enabled=True).filter(
+        Q(service__isnull=True) | Q(service_id=as_passed.service_id)) if e.wants(event)]
+    if not endpoints:
+        return []
     from incidents.models import Incident  # the models module imports this package's models
 
     incident = Incident.objects.select_related("service", "team").get(pk=timeline_event.incident_id)
-    endpoints = [e for e in WebhookEndpoint.objects.filter(team_id=incident.team_id, enabled=True).filter(
-        Q(service__isnull=True) | Q(service_id=incident.service_id)) if e.wants(event)]
-    if not endpoints:
-        return []
     payload = _payload(event=event, timeline_event=timeline_event, incident=incident)
     made = WebhookDelivery.objects.bulk_create([
         WebhookDelivery(endpoint=e, incident=incident, event=event, event_id=payload["id"], payload=payload,
