@@ -51,7 +51,13 @@ def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             status=Status.PENDING, attempts=F("attempts") - 1, due_at=max(earlier, now))
         return "waiting"
-    outcome = _attempt(delivery, now)
+    try:
+        outcome = _attempt(delivery, now)
+    except Exception as e:
+        # Left to escape, the claim would be revived by the sweep and fail again for ever; it is
+        # an attempt like any other, and gives up after a day like any other.
+        log.exception("webhook delivery %s: unexpected %s after the claim", delivery.pk, type(e).__name__)
+        outcome = _failed_attempt(delivery, None, f"unexpected error: {type(e).__name__}", now)
     WEBHOOK_DELIVERIES.labels(outcome=outcome).inc()
     return outcome
 
@@ -69,8 +75,11 @@ def _attempt(delivery: WebhookDelivery, now: datetime) -> str:
     if code is not None and 200 <= code < 300:
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
         return _finish(delivery, Status.DELIVERED, code=code, delivered_at=timezone.now())
-    reason = error or f"the receiver answered {code}"
-    _endpoint_failed(endpoint, reason, now)
+    return _failed_attempt(delivery, code, error or f"the receiver answered {code}", now)
+
+
+def _failed_attempt(delivery: WebhookDelivery, code: int | None, reason: str, now: datetime) -> str:
+    _endpoint_failed(delivery.endpoint, reason, now)
     if now - delivery.created_at >= RETRY_FOR:
         return _finish(delivery, Status.FAILED, code=code, error=f"gave up after a day: {reason}"[:300])
     backoff = min(MAX_BACKOFF, timedelta(seconds=10 * 2 ** min(delivery.attempts - 1, 16)))

@@ -260,3 +260,22 @@ def test_a_public_address_is_accepted_and_an_unresolvable_host_is_refused(team):
     assert api.post("/api/v1/webhooks/", {"team": team.pk, "url": "https://8.8.8.8/hook"}).status_code == 201
     unknown = api.post("/api/v1/webhooks/", {"team": team.pk, "url": "https://no-such-host.invalid/hook"})
     assert unknown.status_code == 400 and "cannot be resolved" in unknown.json()["detail"]
+
+
+def test_an_unexpected_error_while_sending_counts_as_an_attempt_and_is_retried(
+        subscribed, service, receiver, clock, monkeypatch):
+    from incidents.outgoing import sending
+
+    working = sending._post
+
+    def broken(endpoint, delivery):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(sending, "_post", broken)
+    incident_trigger(service=service, title="Checkout 5xx")
+    assert run_webhooks() == ["retry"]
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "pending" and delivery.error == "unexpected error: ValueError"
+    monkeypatch.setattr(sending, "_post", working)
+    clock.shift(timedelta(seconds=10))
+    assert run_webhooks() == ["delivered"]
