@@ -207,3 +207,28 @@ def test_membership_changes_are_logged_for_the_team(team, manager, responder):
     entry = entries("oncall.membership").filter(action="changed").get()
     assert entry.changes == {"role": ["responder", "manager"]} and entry.team_id == team.pk
     assert Team.objects.count() >= 1
+
+
+@pytest.mark.parametrize("path,body,object_type", [
+    ("/api/v1/services/", lambda team, user: {"team": team.pk, "name": "search"}, "incidents.service"),
+    ("/api/v1/integrations/", lambda team, user: {"service": ServiceFactory(team=team).pk, "kind": "generic",
+                                                  "name": "Prometheus"}, "incidents.integration"),
+    ("/api/v1/maintenance-windows/", lambda team, user: {
+        "service": ServiceFactory(team=team).pk, "starts_at": timezone.now().isoformat(),
+        "ends_at": (timezone.now() + timedelta(hours=1)).isoformat()}, "incidents.maintenancewindow"),
+    ("/api/v1/schedules/", lambda team, user: {"team": team.pk, "name": "Primary"}, "oncall.schedule"),
+    ("/api/v1/escalation-policies/", lambda team, user: {"team": team.pk, "name": "Default", "steps": [
+        {"delay_minutes": 5, "targets": [{"kind": "user", "id": user.pk}]}]}, "oncall.escalationpolicy"),
+    ("/api/v1/contact-methods/", lambda team, user: {"kind": "email", "value": "mia@example.com"},
+     "oncall.contactmethod"),
+    ("/api/v1/tokens/", lambda team, user: {"name": "deploys"}, "oncall.apitoken"),
+    ("/api/v1/memberships/", lambda team, user: {"team": team.pk, "user": UserFactory().pk, "role": "responder"},
+     "oncall.membership"),
+])
+def test_creating_each_kind_through_the_api_is_logged_as_api(team, manager, path, body, object_type):
+    api = ApiClient(manager)
+    before = AuditEntry.objects.filter(object_type=object_type, via="api").count()
+    response = api.post(path, body(team, manager))
+    assert response.status_code == 201, response.content
+    entry = AuditEntry.objects.filter(object_type=object_type, via="api").order_by("id")[before]
+    assert (entry.action, entry.actor) == ("created", manager)
