@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from incidents.api_maintenance import MaintenanceWindowViewSet
 from incidents.apis import IncidentViewSet, IntegrationViewSet, ServiceViewSet
+from incidents.outgoing.api import WebhookEndpointViewSet
 from oncall.api_people import (
     CalendarFeedViewSet,
     ContactMethodViewSet,
@@ -16,6 +17,7 @@ from oncall.api_people import (
 from oncall.api_policies import EscalationPolicyViewSet
 from oncall.api_schedules import LayerViewSet, OncallView, OverrideViewSet, ScheduleViewSet
 from oncall.apis import ApiTokenViewSet, MembershipViewSet, MeView, TeamViewSet
+from oncall.audit.api import AuditEntryViewSet
 
 from .api import not_found
 
@@ -34,6 +36,8 @@ router.register("layers", LayerViewSet, basename="api-layer")
 router.register("overrides", OverrideViewSet, basename="api-override")
 router.register("escalation-policies", EscalationPolicyViewSet, basename="api-escalation-policy")
 router.register("feeds", CalendarFeedViewSet, basename="api-feed")
+router.register("webhooks", WebhookEndpointViewSet, basename="api-webhook")
+router.register("audit", AuditEntryViewSet, basename="api-audit")
 
 
 class SwaggerView(SpectacularSwaggerSplitView):

@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "oncall.viewer_zone.ViewerTimeZoneMiddleware",
     # request.htmx: the pages that refresh themselves poll with htmx (incidents/static/vendor/).
     "django_htmx.middleware.HtmxMiddleware",
+    # After authentication: audit entries name the person and the way in (web, API, admin).
+    "oncall.audit.recording.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout seen during the request into the 429 page.
@@ -195,6 +197,16 @@ PROVIDER_SENDS_PER_SECOND = {
     "voice": env_int("VOICE_CALLS_PER_SECOND", 5, minimum=1),
 }
 
+# --- Metrics ----------------------------------------------------------------------------------
+# `GET /metrics` asks for `Authorization: Bearer <METRICS_TOKEN>`; without a token only loopback
+# clients may scrape (the demo). config/metrics.py says why counters use multiprocess mode.
+METRICS_TOKEN = env_str("METRICS_TOKEN") or ""
+
+# --- Outgoing webhooks --------------------------------------------------------------------------
+# Private, loopback and link-local destinations are refused (incidents/outgoing/destinations.py);
+# tests and a lab where receivers live on the private network turn this on.
+OUTGOING_WEBHOOKS_ALLOW_PRIVATE = env_bool("OUTGOING_WEBHOOKS_ALLOW_PRIVATE", False)
+
 # --- Intake -----------------------------------------------------------------------------------
 INTAKE_MAX_BODY_BYTES = 512 * 1024
 INTAKE_RATE_LIMIT_PER_MINUTE = env_int("INTAKE_RATE_LIMIT_PER_MINUTE", 6000, minimum=1)
@@ -249,6 +261,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "paging-sweep": {"task": "notifications.sweep", "schedule": 5.0},
     "ack-timeouts": {"task": "incidents.ack_timeouts_expire", "schedule": 30.0},
     "webhook-receipts-prune": {"task": "notifications.prune_webhook_receipts", "schedule": 3600.0},
+    "outgoing-webhooks-sweep": {"task": "incidents.webhooks_sweep", "schedule": 10.0},
 }
 
 # --- REST API ---------------------------------------------------------------------------------

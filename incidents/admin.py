@@ -105,3 +105,5 @@ class ChangeEventAdmin(admin.ModelAdmin):
     list_filter = ["service__team", "service", "occurred_at"]
     search_fields = ["summary", "source"]
     date_hierarchy = "occurred_at"
+
+from .outgoing import admin as _outgoing_admin  # noqa: E402,F401  (registers the outgoing webhook admin)

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
+from config.metrics import ALERTS, count_after_commit
+
 from .models import Alert, ChangeEvent, Incident, Integration, MaintenanceWindow, Service, Severity, Urgency
 from .services import AlreadyHandled, InvalidTransition, incident_acknowledge, incident_resolve, incident_trigger
 from .sources import AlertEvent
@@ -64,6 +66,8 @@ def alerts_ingest(*, integration: Integration, events: list[AlertEvent], receive
     with transaction.atomic():
         suppressed = in_maintenance(service=integration.service, at=at)
         outcomes = [_ingest_one(integration=integration, event=e, at=at, suppressed=suppressed) for e in events]
+        for result in {o.result for o in outcomes}:
+            count_after_commit(ALERTS, sum(o.result == result for o in outcomes), kind=integration.kind, outcome=result)
         if suppressed:
             _keep_latest(Alert.objects.filter(service_id=integration.service_id, suppressed=True),
                          SUPPRESSED_ALERTS_KEPT)

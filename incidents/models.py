@@ -268,3 +268,5 @@ class ChangeEvent(models.Model):
 
     def __str__(self) -> str:
         return self.summary[:80]
+
+from .outgoing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: E402,F401  (outgoing webhooks)

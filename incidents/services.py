@@ -9,9 +9,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.celery import send_after_commit
+from config.metrics import INCIDENTS_OPENED, count_after_commit
+from oncall.audit.recording import audit_updated
 from oncall.models import EscalationPolicy, Team, hash_secret, new_secret
 
 from .integration_config import config_merged, config_problems
+from .outgoing.events import webhook_events_emit
 from .models import Incident, Integration, MaintenanceWindow, Service, Severity, TimelineEvent, Urgency
 from .selectors import incident_escalation_plan
 
@@ -38,9 +41,11 @@ def timeline_add(
     *, incident: Incident, kind: str, text: str = "", actor: User | None = None,
     via: str = TimelineEvent.Via.SYSTEM, data: dict | None = None, at: datetime | None = None,
 ) -> TimelineEvent:
-    return TimelineEvent.objects.create(
+    event = TimelineEvent.objects.create(
         incident=incident, kind=kind, text=text, actor=actor, via=via, data=data or {}, at=at or timezone.now()
     )
+    webhook_events_emit(timeline_event=event)
+    return event
 
 
 def _next_incident_number(team_id: int) -> int:
@@ -89,6 +94,7 @@ def incident_trigger(
         )
         _kick_engine(incident.pk)
         _announce(incident.pk)
+        count_after_commit(INCIDENTS_OPENED, service=service.name, severity=severity)
     return incident, True
 
 
@@ -374,6 +380,7 @@ def _integration_config(*, kind: str, stored: dict, given: dict) -> dict:
 def integration_rotate_token(*, integration: Integration) -> str:
     raw = new_secret("int")
     Integration.objects.filter(pk=integration.pk).update(token_hash=hash_secret(raw), token_prefix=raw[:10])
+    audit_updated(model=Integration, pk=integration.pk, token_hash=raw)
     integration.refresh_from_db()
     return raw
 

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from . import intake
+from .outgoing.tasks import webhook_deliver, webhooks_sweep  # noqa: F401  (registers the tasks)
 from .services import incidents_ack_timeouts_expire
 
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from config.metrics import observe_intake
 from oncall.models import hash_secret
 
 from . import intake
@@ -91,6 +92,7 @@ def _outcomes_body(outcomes: list[intake.Outcome]) -> dict:
 
 
 @csrf_exempt
+@observe_intake("integrations")
 @require_http_methods(["POST"])
 def integration_webhook(request: HttpRequest, token: str) -> JsonResponse:
     try:
@@ -115,6 +117,7 @@ def _verify_grafana(integration: Integration, raw: bytes, header: str | None) ->
 
 
 @csrf_exempt
+@observe_intake("heartbeat")
 @require_http_methods(["GET", "POST", "HEAD"])
 def heartbeat(request: HttpRequest, token: str) -> JsonResponse:
     try:
@@ -138,6 +141,7 @@ def _pd_read(request: HttpRequest) -> tuple[object, str]:
 
 
 @csrf_exempt
+@observe_intake("pagerduty")
 @require_http_methods(["POST"])
 def pagerduty_enqueue(request: HttpRequest) -> JsonResponse:
     """PagerDuty Events API v2: https://developer.pagerduty.com/docs/events-api-v2/trigger-events/"""

@@ -8,6 +8,7 @@ from django.db.models import F, Max, Min
 from django.utils import timezone
 
 from config.celery import send_after_commit
+from config.metrics import DELIVERY_HOLDS, PAGES
 from incidents.models import Incident, Urgency
 from incidents.ratelimit import rate_count
 from incidents.services import timeline_add
@@ -15,6 +16,7 @@ from oncall.contacts import contact_method_disable
 
 from .channels import Channel, ChannelNotConfigured, DeliveryError, channel_for
 from .messages import page_message
+from .metrics import page_sent_observed
 from .models import Delivery
 
 log = logging.getLogger(__name__)
@@ -42,13 +44,15 @@ def deliver(*, delivery_id: int, now: datetime | None = None) -> str:
     delivery = Delivery.objects.select_related(
         "page__incident__service", "page__user", "contact_method").get(pk=delivery_id)
     try:
-        return _deliver_claimed(delivery, now)
+        outcome = _deliver_claimed(delivery, now)
     except Exception as e:
         # A bug, a garbled provider answer, a helper service down: left to escape, the claim
         # would be revived by the sweep and fail again, forever, and the person's next rule would
         # never run. It is an attempt like any other.
         log.exception("delivery %s: unexpected %s after the claim", delivery.pk, type(e).__name__)
-        return _retry_or_fail(delivery, f"unexpected error: {type(e).__name__}", now)
+        outcome = _retry_or_fail(delivery, f"unexpected error: {type(e).__name__}", now)
+    PAGES.labels(channel=delivery.kind, outcome=outcome).inc()
+    return outcome
 
 
 def _deliver_claimed(delivery: Delivery, now: datetime) -> str:
@@ -67,6 +71,7 @@ def _deliver_claimed(delivery: Delivery, now: datetime) -> str:
     held = _wait_for_limits(delivery, now)
     if held is not None:
         wait, reason = held
+        DELIVERY_HOLDS.labels(channel=delivery.kind, reason="number_limit" if reason == HELD else "provider_rate").inc()
         _retry_at(delivery, now + wait, error=reason, count_attempt=False)
         return "held"
     bundled = _claim_bundle(delivery, now) if delivery.kind in ("sms", "voice") else []
@@ -89,6 +94,7 @@ def _send(delivery: Delivery, channel: Channel, bundled: list[Delivery], now: da
     sent_at = timezone.now()
     Delivery.objects.filter(pk__in=[delivery.pk, *(d.pk for d in bundled)]).update(to=delivery.contact_method.value)
     _set(delivery, status=Status.SENT, channel=channel.name, provider_id=provider_id[:100], sent_at=sent_at, error="")
+    page_sent_observed(delivery=delivery, bundled=bundled, sent_at=sent_at)
     Delivery.objects.filter(pk__in=[d.pk for d in bundled]).update(
         status=Status.BUNDLED, channel=channel.name, provider_id=provider_id[:100], sent_at=sent_at, error="")
     who = delivery.page.user.get_username()

@@ -4,9 +4,11 @@ from .delivery import deliver as deliver_one
 from .delivery import deliveries_cancel_unneeded
 from .replay import webhook_receipts_prune
 from .escalation import escalate as escalate_one
+from .metrics import sweep_observed
 from .slack_sync import incident_slack_sync
 from .sweep import sweep as sweep_all
 from .verification import verification_send
+from .webhook_notice import webhook_endpoint_disabled_notify
 
 
 @shared_task(name="notifications.escalate", acks_late=True, ignore_result=True)
@@ -21,7 +23,7 @@ def deliver(delivery_id: int) -> None:
 
 @shared_task(name="notifications.sweep", ignore_result=True, expires=10)
 def sweep() -> None:
-    sweep_all()
+    sweep_observed(sweep_all())
 
 
 @shared_task(name="notifications.send_verification", bind=True, acks_late=True, max_retries=5,
@@ -39,3 +41,8 @@ def incident_changed(incident_id: int) -> None:
 @shared_task(name="notifications.prune_webhook_receipts", ignore_result=True, expires=3600)
 def prune_webhook_receipts() -> None:
     webhook_receipts_prune()
+
+
+@shared_task(name="notifications.webhook_endpoint_disabled", acks_late=True, ignore_result=True)
+def webhook_endpoint_disabled(endpoint_id: int) -> None:
+    webhook_endpoint_disabled_notify(endpoint_id=endpoint_id)

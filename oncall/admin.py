@@ -45,3 +45,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def response_add(self, request, obj, post_url_continue=None):
         # Shown once, in this response only: only the hash is stored.
         return admin_secret_response(self, request, obj, obj._new_secret)
+
+from .audit import admin as _audit_admin  # noqa: E402,F401  (registers the read-only audit log admin)

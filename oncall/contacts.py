@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from config.celery import send_after_commit
 
+from .audit.recording import audit_updated
 from .models import ContactMethod, NotificationRule, Profile, VerificationCode, hash_secret
 
 CODE_TTL = timedelta(minutes=15)
@@ -155,8 +156,9 @@ def _mark_verified(method: ContactMethod, now) -> ContactMethod:
 
 def contact_method_disable(*, contact_method: ContactMethod, reason: str) -> None:
     """A provider said this address can never be reached: stop paging it, visibly."""
-    ContactMethod.objects.filter(pk=contact_method.pk, disabled_at__isnull=True).update(
-        disabled_at=timezone.now(), disabled_reason=reason[:500])
+    if ContactMethod.objects.filter(pk=contact_method.pk, disabled_at__isnull=True).update(
+            disabled_at=timezone.now(), disabled_reason=reason[:500]):
+        audit_updated(model=ContactMethod, pk=contact_method.pk, disabled_at=timezone.now(), disabled_reason=reason[:500])
 
 
 # What a person gets until they choose otherwise: high urgency interrupts now and calls two minutes

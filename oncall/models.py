@@ -315,3 +315,6 @@ class CalendarFeed(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(schedule__isnull=False) | Q(user__isnull=False), name="feed_has_owner"),
         ]
+
+
+from .audit.models import AuditEntry  # noqa: E402,F401  (the audit log's table)

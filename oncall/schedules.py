@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from . import rotation
+from .audit.recording import audit_updated
 from .models import (
     CalendarFeed,
     Layer,
@@ -157,7 +158,8 @@ def calendar_feed_create(*, schedule: Schedule | None = None, user: User | None 
 
 
 def calendar_feed_revoke(*, feed: CalendarFeed) -> None:
-    CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+        audit_updated(model=CalendarFeed, pk=feed.pk, revoked_at=timezone.now())
 
 
 def calendar_feed_find(*, token: str) -> CalendarFeed | None:
@@ -187,6 +189,7 @@ def override_cancel(*, override: Override) -> None:
         raise ScheduleError("This override is over; it stays as the record of who was on call.")
     if override.starts_at < now:
         Override.objects.filter(pk=override.pk).update(ends_at=now)
+        audit_updated(model=Override, pk=override.pk, ends_at=now)
     else:
         Override.objects.filter(pk=override.pk).delete()
 

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from .audit.recording import audit_updated
 from .models import ApiToken, Membership, Team, hash_secret, new_secret
 
 
@@ -14,7 +15,8 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
 
 
 def api_token_revoke(*, token: ApiToken) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+        audit_updated(model=ApiToken, pk=token.pk, revoked_at=timezone.now())
 
 
 def team_create(*, name: str, slug: str, description: str = "", manager: User | None = None) -> Team:

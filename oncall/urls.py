@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import ical, views
+from .audit.views import audit_log
 
 app_name = "oncall"
 
@@ -33,4 +34,5 @@ urlpatterns = [
     path("profile/api-tokens/", views.api_token_add, name="api-token-add"),
     path("profile/api-tokens/<int:pk>/revoke/", views.api_token_revoke_view, name="api-token-revoke"),
     path("profile/feeds/<int:pk>/revoke/", views.feed_revoke, name="feed-revoke"),
+    path("audit/", audit_log, name="audit-log"),
 ]

@@ -106,3 +106,19 @@ def dead_cache(settings):
                                    "LOCATION": f"redis://127.0.0.1:{port}/0",
                                    "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
     return f"redis://127.0.0.1:{port}/0"
+
+
+@pytest.fixture(autouse=True)
+def _no_dns(monkeypatch):
+    """Outgoing webhook URLs are resolved to check where they point; tests (and the API fuzzer's
+    random host names) must not send queries to a DNS server. IP literals and localhost resolve."""
+    import socket
+
+    from incidents.outgoing import destinations
+
+    def resolve(host, port, *args, **kwargs):
+        if host == "localhost":
+            return socket.getaddrinfo("127.0.0.1", port, *args, **kwargs)
+        return socket.getaddrinfo(host, port, *args, **{**kwargs, "flags": socket.AI_NUMERICHOST})
+
+    monkeypatch.setattr(destinations, "resolve", resolve)

@@ -10,6 +10,7 @@ supervisor above it notices.
 """
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from kombu.utils.url import maybe_sanitize_url
 
 from config.env import env_int, env_str
+from config.metrics import MULTIPROC_ENV
 
 STOP_TIMEOUT = 10.0
 POLL_INTERVAL = 0.2
@@ -74,6 +76,17 @@ def prepare_folders(var_dir: Path) -> None:
         for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
             if options.get(key):
                 Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+def prepare_metrics_dir(var_dir: Path) -> Path:
+    """The folder where gunicorn's workers and Celery write their metric values (multiprocess
+    mode, see config/metrics.py), emptied first: files of processes from an earlier run would be
+    added to this run's counters."""
+    path = Path(os.environ.get(MULTIPROC_ENV) or var_dir / "prometheus")
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ[MULTIPROC_ENV] = str(path)  # the children inherit it
+    return path
 
 
 def _die_with_parent() -> None:
@@ -156,6 +169,7 @@ class Command(BaseCommand):
         port = env_int("PORT", 8000, minimum=1)
         var_dir = Path(settings.VAR_DIR)
         prepare_folders(var_dir)
+        prepare_metrics_dir(var_dir)
 
         supervisor = Supervisor(self.say)
         for signum in STOP_SIGNALS:
