@@ -18,13 +18,7 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.parsers import JSONParser
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from incidents.models import TimelineEvent
-from incidents.selectors import user_role_in
-from incidents.services import AlreadyHandled, IncidentError
-from oncall.contacts import ContactError
-from oncall.models import ApiToken, Membership, Team
-from oncall.policies import PolicyError
-from oncall.schedules import ScheduleError
+from .errors import VigilError
 
 logger = logging.getLogger(__name__)
 
@@ -57,14 +51,11 @@ def _join(field: str, name) -> str:
 
 
 def _as_api_exception(exc):
-    if isinstance(exc, AlreadyHandled):
-        return Conflict(exc.message)
-    if isinstance(exc, IncidentError):
-        return BadRequest(exc.message)
-    if isinstance(exc, (ContactError, ScheduleError, PolicyError)):
-        # Invalid input as the service sees it; views turn the few that are conflicts (a delete a
-        # policy still needs) or rate limits (verification codes) into 409 and 429 themselves.
-        return BadRequest(exc.message)
+    if isinstance(exc, VigilError):
+        # A service's refusal: invalid input as the service sees it, or a lost race (409). Views
+        # turn the few other conflicts (a delete a policy still needs) and rate limits
+        # (verification codes) into 409 and 429 themselves.
+        return Conflict(exc.message) if exc.status_code == status.HTTP_409_CONFLICT else BadRequest(exc.message)
     if isinstance(exc, ObjectDoesNotExist):
         # The object was deleted by someone else between the lookup and the change.
         return exceptions.NotFound("No such object; it may just have been deleted.")
@@ -204,24 +195,6 @@ class JsonObjectField(serializers.JSONField):
         "unstorable": "Must not contain NUL (\\u0000) characters or non-finite numbers.",
         "too_large": "Must be under 64 KB.",
     }
-
-
-def via_of(request) -> str:
-    """Timeline entries say how a change was made: with a token ("api") or from a browser session."""
-    return TimelineEvent.Via.API if isinstance(request.auth, ApiToken) else TimelineEvent.Via.WEB
-
-
-def require_role(*, user, team: Team, role: str, to: str) -> None:
-    """Reading is decided by scoping (404 outside one's teams); writing by the role in the team."""
-    actual = user_role_in(user=user, team_id=team.pk)
-    if role == Membership.Role.MANAGER:
-        allowed, who = (Membership.Role.MANAGER,), "managers"
-    else:
-        allowed, who = (Membership.Role.RESPONDER, Membership.Role.MANAGER), "responders and managers"
-    if actual not in allowed:
-        raise exceptions.PermissionDenied(
-            f"Your role in team {team.name} is {actual or 'none'}; only {who} can {to}."
-        )
 
 
 class JsonParser(JSONParser):

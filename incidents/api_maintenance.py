@@ -6,7 +6,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from config.api import ApiViewSet, StrictModelSerializer, error_responses, int_query_param, require_role
+from config.api import ApiViewSet, StrictModelSerializer, error_responses, int_query_param
+from oncall.access import require_role
 from oncall.models import Membership
 
 from .models import MaintenanceWindow

@@ -7,10 +7,11 @@ from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from config.api import ApiViewSet, error_responses, int_query_param, require_role, via_of
-from oncall.models import Membership
+from config.api import ApiViewSet, error_responses, int_query_param
+from oncall.access import require_role
+from oncall.models import ApiToken, Membership
 
-from .models import Incident, Severity, Urgency
+from .models import Incident, Severity, TimelineEvent, Urgency
 from .selectors import (
     incidents_matching,
     incidents_visible_to,
@@ -65,6 +66,11 @@ LIST_ERRORS = error_responses(400, 401, 404)
 READ_ERRORS = error_responses(401, 404)
 CREATE_ERRORS = error_responses(400, 401, 403, 415)
 UPDATE_ERRORS = error_responses(400, 401, 403, 404, 415)
+
+
+def via_of(request) -> str:
+    """Timeline entries say how a change was made: with a token ("api") or from a browser session."""
+    return TimelineEvent.Via.API if isinstance(request.auth, ApiToken) else TimelineEvent.Via.WEB
 
 
 def _list_param(name: str, choices: list[str], what: str) -> OpenApiParameter:

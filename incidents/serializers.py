@@ -3,11 +3,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import MAX_ID, JsonObjectField, StrictModelSerializer, StrictSerializer
+from oncall.access import teams_visible_to
 from oncall.models import EscalationPolicy
 
 from .integration_config import config_merged, config_problems, config_shown
 from .models import Incident, Integration, Service, Severity, TimelineEvent, Urgency
-from .selectors import incident_timeline, reassign_targets_for, services_visible_to, teams_visible_to
+from .selectors import incident_timeline, reassign_targets_for, services_visible_to
 
 NOTE_MAX = 10_000
 

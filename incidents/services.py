@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.celery import send_after_commit
+from config.errors import VigilError
 from oncall.models import EscalationPolicy, Team, hash_secret, new_secret
 
 from .integration_config import config_merged, config_problems
@@ -18,16 +19,14 @@ from .selectors import incident_escalation_plan
 Status = Incident.Status
 
 
-class IncidentError(Exception):
+class IncidentError(VigilError):
     """A request that cannot be carried out; the message is shown to the person who asked."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class AlreadyHandled(IncidentError):
     """Someone else got there first (two people pressing Acknowledge at once)."""
+
+    status_code = 409
 
 
 class InvalidTransition(IncidentError):

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import Incident
-from incidents.selectors import user_can_respond
 from incidents.services import AlreadyHandled, IncidentError, incident_acknowledge, incident_resolve
+from oncall.access import user_can_respond
 from oncall.models import ContactMethod
 
 from .escalation import escalate_now

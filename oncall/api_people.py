@@ -14,9 +14,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ApiViewSet, JsonParser, VigilAutoSchema, error_responses, int_query_param, require_role
-from incidents.selectors import memberships_visible_to, teams_visible_to
+from config.api import ApiViewSet, JsonParser, VigilAutoSchema, error_responses, int_query_param
 
+from .access import memberships_visible_to, require_role, teams_visible_to
 from .contacts import (
     ContactError,
     contact_method_create,

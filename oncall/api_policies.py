@@ -5,8 +5,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from config.api import ApiViewSet, Conflict, error_responses, int_query_param, require_role
+from config.api import ApiViewSet, Conflict, error_responses, int_query_param
 
+from .access import require_role
 from .models import Membership
 from .policies import PolicyError, policies_visible_to, policy_create, policy_delete, policy_update
 from .serializers_policies import EscalationPolicySerializer, EscalationPolicyWriteSerializer

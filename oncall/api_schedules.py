@@ -21,9 +21,9 @@ from config.api import (
     VigilAutoSchema,
     error_responses,
     int_query_param,
-    require_role,
 )
 
+from .access import require_role
 from .coverage import schedules_oncall_with_gaps
 from .models import Membership
 from .policies import PolicyError, schedule_delete

@@ -12,9 +12,9 @@ from config.api import (
     VigilAutoSchema,
     error_responses,
     int_query_param,
-    require_role,
 )
-from incidents.selectors import api_tokens_of, memberships_visible_to, teams_visible_to
+
+from .access import api_tokens_of, memberships_visible_to, require_role, teams_visible_to
 
 from .models import Membership
 from .policies import PolicyError, member_remove_check

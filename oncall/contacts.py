@@ -20,7 +20,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.celery import send_after_commit
+from config.errors import VigilError
 
+from .access import own_rows
 from .models import ContactMethod, NotificationRule, Profile, VerificationCode, hash_secret
 
 CODE_TTL = timedelta(minutes=15)
@@ -29,10 +31,8 @@ CODES_PER_HOUR = 3
 PHONE_KINDS = (ContactMethod.Kind.SMS, ContactMethod.Kind.VOICE)
 
 
-class ContactError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class ContactError(VigilError):
+    pass
 
 
 def normalize_contact_value(*, kind: str, value: str) -> str:
@@ -213,17 +213,11 @@ def user_has_usable_rule(*, user: User, urgency: str = "high") -> bool:
 
 def contact_methods_visible_to(user: User) -> QuerySet[ContactMethod]:
     """A person's own contact methods; a superuser's reach everyone's (to vouch for them)."""
-    qs = ContactMethod.objects.select_related("user")
-    if not user.is_authenticated:
-        return qs.none()
-    return qs if user.is_superuser else qs.filter(user=user)
+    return own_rows(ContactMethod.objects.select_related("user"), user)
 
 
 def notification_rules_visible_to(user: User) -> QuerySet[NotificationRule]:
-    qs = NotificationRule.objects.select_related("user", "contact_method")
-    if not user.is_authenticated:
-        return qs.none()
-    return qs if user.is_superuser else qs.filter(user=user)
+    return own_rows(NotificationRule.objects.select_related("user", "contact_method"), user)
 
 
 def contact_method_delete(*, contact_method: ContactMethod) -> None:

@@ -5,15 +5,15 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 
-from .access import teams_visible_to
+from config.errors import VigilError
+
+from .access import team_scoped, teams_visible_to
 from .models import EscalationPolicy, EscalationStep, Membership, Schedule, StepTarget, Team
 from .schedules import schedules_oncall_at
 
 
-class PolicyError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class PolicyError(VigilError):
+    pass
 
 
 def policy_create(*, team: Team, name: str, repeat_count: int = 0, description: str = "",
@@ -126,11 +126,7 @@ def policies_visible_to(user: User):
     """Policies of the person's teams (all for a superuser), with their steps and targets."""
     qs = EscalationPolicy.objects.select_related("team").prefetch_related(
         "steps__targets__user", "steps__targets__schedule", "steps__targets__team")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    return qs.filter(team_id__in=Membership.objects.filter(user=user).values("team_id"))
+    return team_scoped(qs, user)
 
 
 def policy_update(*, policy: EscalationPolicy, name: str | None = None, description: str | None = None,

@@ -11,15 +11,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from config.errors import VigilError
+
 from . import rotation
+from .access import team_ids_of, team_scoped
 from .models import (
     CalendarFeed,
     Layer,
     LayerParticipant,
-    Membership,
     Override,
     Restriction,
     Schedule,
@@ -30,10 +32,8 @@ from .models import (
 MAX_SHIFTS_RANGE = timedelta(days=366)
 
 
-class ScheduleError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class ScheduleError(VigilError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -193,27 +193,19 @@ def override_cancel(*, override: Override) -> None:
 
 # --- Reads and writes behind /api/v1/schedules/, layers/, overrides/, feeds/ ------------------
 
-def _visible_team_ids(user: User) -> QuerySet:
-    """The teams a person reads; none for an anonymous one."""
-    if not user.is_authenticated:
-        return Membership.objects.none().values("team_id")
-    return Membership.objects.filter(user=user).values("team_id")
-
-
 def schedules_visible_to(user: User) -> QuerySet[Schedule]:
     """Schedules of the person's teams (every schedule for a superuser)."""
-    qs = Schedule.objects.select_related("team")
-    return qs if user.is_superuser else qs.filter(team_id__in=_visible_team_ids(user))
+    return team_scoped(Schedule.objects.select_related("team"), user)
 
 
 def layers_visible_to(user: User) -> QuerySet[Layer]:
     qs = Layer.objects.select_related("schedule", "schedule__team").prefetch_related("participants__user", "restrictions")
-    return qs if user.is_superuser else qs.filter(schedule__team_id__in=_visible_team_ids(user))
+    return team_scoped(qs, user, "schedule__team")
 
 
 def overrides_visible_to(user: User) -> QuerySet[Override]:
-    qs = Override.objects.select_related("schedule", "schedule__team", "user", "created_by")
-    return qs if user.is_superuser else qs.filter(schedule__team_id__in=_visible_team_ids(user))
+    return team_scoped(Override.objects.select_related("schedule", "schedule__team", "user", "created_by"), user,
+                       "schedule__team")
 
 
 def calendar_feeds_visible_to(user: User) -> QuerySet[CalendarFeed]:
@@ -223,7 +215,7 @@ def calendar_feeds_visible_to(user: User) -> QuerySet[CalendarFeed]:
         return qs.none()
     if user.is_superuser:
         return qs
-    return qs.filter(Q(user=user) | Q(schedule__team_id__in=_visible_team_ids(user)))
+    return qs.filter(Q(user=user) | Q(schedule__team_id__in=team_ids_of(user)))
 
 
 def calendar_feed_url(*, feed: CalendarFeed, token: str) -> str:

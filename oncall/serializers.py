@@ -3,8 +3,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import StrictModelSerializer, StrictSerializer
-from incidents.selectors import teams_visible_to
 
+from .access import teams_visible_to
 from .models import ApiToken, Membership, Team
 
 

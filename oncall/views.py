@@ -20,9 +20,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from incidents.selectors import teams_visible_to, user_can_manage, user_can_respond
-
 from . import contacts, coverage, policies, schedules
+from .access import teams_visible_to, user_can_manage, user_can_respond
 from .forms import (
     CodeForm, ContactMethodForm, LayerForm, OverrideForm, PolicyCreateForm, PolicyForm, RuleForm, ScheduleForm,
     WEEKDAYS, StepFormSet, TakeShiftForm, ZoneForm, person_label, target_choices,
