@@ -1,6 +1,6 @@
 """The one error every app's services raise for a request they refuse.
 
-It lives below the apps so that the shared API kit (config/api.py) can turn it into an HTTP answer
+It lives below the apps so that the shared API kit (config/api_kit.py) can turn it into an HTTP answer
 without importing any app: each app subclasses it (IncidentError, ScheduleError, ...), and the
 message is written for the person who asked.
 """

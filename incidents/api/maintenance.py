@@ -6,13 +6,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from config.api import ApiViewSet, StrictModelSerializer, error_responses, int_query_param
+from config.api_kit import ApiViewSet, StrictModelSerializer, error_responses, int_query_param
 from oncall.access import require_role
 from oncall.models import Membership
 
-from .models import MaintenanceWindow
-from .selectors import maintenance_windows_visible_to, services_visible_to
-from .services import maintenance_window_create, maintenance_window_delete, maintenance_window_update
+from ..models import MaintenanceWindow
+from ..selectors import maintenance_windows_visible_to, services_visible_to
+from ..services import maintenance_window_create, maintenance_window_delete, maintenance_window_update
+
 
 MAX_LENGTH_DAYS = 30
 
