@@ -23,7 +23,7 @@ from config.celery import send_after_commit
 from config.errors import VigilError
 
 from .access import own_rows
-from .models import ContactMethod, NotificationRule, Profile, VerificationCode, hash_secret
+from .models import ContactMethod, NotificationRule, Profile, VerificationCode, hash_secret, time_zone_problem
 
 CODE_TTL = timedelta(minutes=15)
 CODE_ATTEMPTS = 5
@@ -193,12 +193,9 @@ def notification_rule_create(*, user: User, urgency: str, contact_method: Contac
 
 
 def profile_time_zone_set(*, user: User, time_zone: str) -> Profile:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a directory: OSError
-        raise ContactError(f"Unknown time zone {time_zone!r}; use an IANA name like Europe/Berlin.") from None
+    problem = time_zone_problem(time_zone)
+    if problem:
+        raise ContactError(problem)
     profile, _ = Profile.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
     return profile
 
