@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from config.errors import VigilError
+from config.models_util import apply_changes
 
 from .access import team_scoped, teams_visible_to
 from .models import EscalationPolicy, EscalationStep, Membership, Schedule, StepTarget, Team
@@ -136,13 +137,8 @@ def policy_update(*, policy: EscalationPolicy, name: str | None = None, descript
     `by` as for policy_create."""
     if repeat_count is not None and not 0 <= repeat_count <= 20:
         raise PolicyError("repeat_count must be between 0 and 20.")
-    changes = {k: v for k, v in {"name": name, "description": description, "repeat_count": repeat_count}.items()
-               if v is not None}
     with transaction.atomic():
-        for field, value in changes.items():
-            setattr(policy, field, value)
-        if changes:
-            policy.save(update_fields=list(changes))
+        apply_changes(policy, name=name, description=description, repeat_count=repeat_count)
         if steps is not None:
             policy_steps_set(policy=policy, steps=steps, by=by)
     return policy
