@@ -1,12 +1,12 @@
 from celery import shared_task
 
-from . import intake
+from . import alert_ingest
 from .services import incidents_ack_timeouts_expire
 
 
 @shared_task(name="incidents.heartbeats_check", ignore_result=True)
 def heartbeats_check() -> None:
-    intake.heartbeats_check()
+    alert_ingest.heartbeats_check()
 
 
 @shared_task(name="incidents.ack_timeouts_expire", ignore_result=True, expires=30)

@@ -34,15 +34,15 @@ class ScheduleMaths:
     """A schedule in rotation's terms: layers (lowest first), overrides, zone."""
 
     schedule: Schedule
-    layers: tuple[rotation.Layer, ...]
-    overrides: tuple[rotation.Override, ...]
+    layers: tuple[rotation.LayerSpec, ...]
+    overrides: tuple[rotation.OverrideSpec, ...]
     tz: ZoneInfo
 
 
-def _restriction(kind, start_weekday, start_time, end_weekday, end_time) -> rotation.Restriction:
+def _restriction(kind, start_weekday, start_time, end_weekday, end_time) -> rotation.RestrictionSpec:
     if kind == Restriction.Kind.WEEKLY:
-        return rotation.Restriction.weekly(start_weekday or 0, start_time, end_weekday or 0, end_time)
-    return rotation.Restriction.daily(start_time, end_time)
+        return rotation.RestrictionSpec.weekly(start_weekday or 0, start_time, end_weekday or 0, end_time)
+    return rotation.RestrictionSpec.daily(start_time, end_time)
 
 
 def schedule_rows(ids: list[int], *, start: datetime, end: datetime) -> tuple[list, list, list, list]:
@@ -76,10 +76,10 @@ def schedule_maths(schedules: QuerySet[Schedule], *, start: datetime, end: datet
     # Empty layers stay in, so that a shift's source (a layer's index here) names the same layer as
     # display.schedule_layer_labels, which lists every layer too.
     for layer_id, schedule_id, length, unit, handoff, first_day, end_at in layer_rows:
-        layers[schedule_id].append(rotation.Layer(
+        layers[schedule_id].append(rotation.LayerSpec(
             participants=tuple(people[layer_id]), turn_length=length, turn_unit=unit, handoff_time=handoff,
             start=first_day, end=end_at, restrictions=tuple(windows[layer_id])))
     for schedule_id, user_id, o_start, o_end in override_rows:
-        overrides[schedule_id].append(rotation.Override(person=user_id, start=o_start, end=o_end))
+        overrides[schedule_id].append(rotation.OverrideSpec(person=user_id, start=o_start, end=o_end))
     return [ScheduleMaths(schedule=s, tz=ZoneInfo(s.time_zone), layers=tuple(layers[s.pk]),
                           overrides=tuple(overrides[s.pk])) for s in found]

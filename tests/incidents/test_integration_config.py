@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents.intake import heartbeats_check
+from incidents.alert_ingest import heartbeats_check
 from incidents.models import Incident, Integration
 from incidents.services import IncidentError, integration_create
 from tests.factories import ApiClient, IntegrationFactory, MembershipFactory, SuperuserFactory

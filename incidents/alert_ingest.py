@@ -35,7 +35,7 @@ HEARTBEAT_GRACE_DEFAULT = 60
 
 
 @dataclass(frozen=True)
-class Outcome:
+class AlertOutcome:
     """What one event did: opened an incident, added to one, acknowledged/resolved, or nothing."""
 
     event: AlertEvent
@@ -58,7 +58,7 @@ def in_maintenance(*, service: Service, at: datetime) -> bool:
     return MaintenanceWindow.objects.filter(service=service, starts_at__lte=at, ends_at__gt=at).exists()
 
 
-def alerts_ingest(*, integration: Integration, events: list[AlertEvent], received_at: datetime | None = None) -> list[Outcome]:
+def alerts_ingest(*, integration: Integration, events: list[AlertEvent], received_at: datetime | None = None) -> list[AlertOutcome]:
     """Store a request's events; returns only after commit, so the caller may answer 202."""
     at = received_at or timezone.now()
     with transaction.atomic():
@@ -78,10 +78,10 @@ def _touch(integration: Integration, at: datetime) -> None:
         Integration.objects.filter(pk=integration.pk).update(last_seen_at=at)
 
 
-def _ingest_one(*, integration: Integration, event: AlertEvent, at: datetime, suppressed: bool) -> Outcome:
+def _ingest_one(*, integration: Integration, event: AlertEvent, at: datetime, suppressed: bool) -> AlertOutcome:
     if suppressed:
         _store_alert(integration=integration, event=event, at=at, incident=None, slot=None, suppressed=True)
-        return Outcome(event, None, "suppressed")
+        return AlertOutcome(event, None, "suppressed")
     if event.action == Alert.Action.TRIGGER:
         return _trigger(integration=integration, event=event, at=at)
     incident = (
@@ -90,9 +90,9 @@ def _ingest_one(*, integration: Integration, event: AlertEvent, at: datetime, su
     )
     if incident is None:
         # PagerDuty's rule: acknowledging or resolving an unknown or closed key changes nothing.
-        return Outcome(event, None, "ignored")
+        return AlertOutcome(event, None, "ignored")
     if event.action == Alert.Action.RESOLVE and not integration.config.get("auto_resolve", True):
-        return Outcome(event, incident, "ignored")
+        return AlertOutcome(event, incident, "ignored")
     note = f"{event.action.capitalize()}d by {integration.name} ({integration.get_kind_display()})"
     if event.summary:
         note += f": {event.summary}"
@@ -100,15 +100,15 @@ def _ingest_one(*, integration: Integration, event: AlertEvent, at: datetime, su
     try:
         incident = action(incident=incident, by=None, via="integration", note=note)
     except (AlreadyHandled, InvalidTransition):
-        return Outcome(event, incident, "ignored")
+        return AlertOutcome(event, incident, "ignored")
     _store_alert(integration=integration, event=event, at=at, incident=incident, slot=None)
     # Only a change of state stores an event, but reopening or un-acknowledging can bring an incident
     # back to be resolved or acknowledged again and again.
     _keep_latest(Alert.objects.filter(incident=incident, slot__isnull=True), STATE_EVENTS_KEPT)
-    return Outcome(event, incident, "acknowledged" if event.action == Alert.Action.ACKNOWLEDGE else "resolved")
+    return AlertOutcome(event, incident, "acknowledged" if event.action == Alert.Action.ACKNOWLEDGE else "resolved")
 
 
-def _trigger(*, integration: Integration, event: AlertEvent, at: datetime) -> Outcome:
+def _trigger(*, integration: Integration, event: AlertEvent, at: datetime) -> AlertOutcome:
     incident, created = incident_trigger(
         service=integration.service, title=event.summary, dedup_key=event.dedup_key,
         severity=INCIDENT_SEVERITY.get(event.severity, Severity.SEV3),
@@ -119,7 +119,7 @@ def _trigger(*, integration: Integration, event: AlertEvent, at: datetime) -> Ou
     # Slot 0 keeps the first alert for ever; the others cycle through 1..RAW_ALERTS_KEPT.
     slot = 0 if created else 1 + (incident.alert_count - 2) % RAW_ALERTS_KEPT
     _store_alert(integration=integration, event=event, at=at, incident=incident, slot=slot)
-    return Outcome(event, incident, "created" if created else "deduplicated")
+    return AlertOutcome(event, incident, "created" if created else "deduplicated")
 
 
 def _incident_details(event: AlertEvent) -> dict:

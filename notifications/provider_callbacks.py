@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from . import inbound, sms_replies
+from . import responder_actions, sms_replies
 from .channels.twilio_voice import gather_twiml, reply_twiml
 from .delivery import delivery_status_update
 from .messages import voice_script
@@ -76,7 +76,7 @@ def twilio_keypress(request: HttpRequest, delivery_id: int) -> HttpResponse:
         return _missing("CallSid")
     delivery = get_object_or_404(Delivery.objects.select_related("page__incident", "page__user"), pk=delivery_id)
     # On a phone call Vigil placed, To is the person's number and From is Vigil's.
-    outcome = inbound.keypress_received(delivery=delivery, call_sid=call_sid, digits=request.POST.get("Digits", ""),
+    outcome = responder_actions.keypress_received(delivery=delivery, call_sid=call_sid, digits=request.POST.get("Digits", ""),
                                         called=request.POST.get("To", ""))
     return _twiml(reply_twiml(outcome.text) if outcome is not None else str(VoiceResponse()))
 
@@ -103,7 +103,7 @@ def slack_interactions(request: HttpRequest) -> HttpResponse:
         user_id = payload["user"]["id"]
     except (ValueError, KeyError, IndexError, TypeError):
         return JsonResponse({"text": "Vigil could not read that interaction."}, status=400)
-    outcome = inbound.slack_action(slack_user_id=str(user_id), value=str(action.get("value", "")))
+    outcome = responder_actions.slack_action(slack_user_id=str(user_id), value=str(action.get("value", "")))
     return JsonResponse({"response_type": "ephemeral", "replace_original": False, "text": outcome.text})
 
 
@@ -113,9 +113,9 @@ def slack_commands(request: HttpRequest) -> HttpResponse:
     """`/vigil ack 42`, `/vigil resolve 42`."""
     if not slack_request_valid(request):
         return _forbidden("Slack request")
-    parsed = inbound.parse_reply(request.POST.get("text", ""))
+    parsed = responder_actions.parse_reply(request.POST.get("text", ""))
     if parsed is None or parsed[1] is None:
         return JsonResponse({"response_type": "ephemeral", "text": "Usage: /vigil ack 42 or /vigil resolve 42"})
     action, number = parsed
-    outcome = inbound.slack_command(slack_user_id=request.POST.get("user_id", ""), action=action, number=number)
+    outcome = responder_actions.slack_command(slack_user_id=request.POST.get("user_id", ""), action=action, number=number)
     return JsonResponse({"response_type": "ephemeral", "text": outcome.text})

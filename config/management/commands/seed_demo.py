@@ -11,15 +11,13 @@ policy) joins as further functions called from `seed`.
 import json
 import os
 import secrets
+from datetime import date, time
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
-
-from datetime import date, time
-
 from django.utils import timezone
 
 from incidents.models import Integration, Service

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from oncall.models import hash_secret
 
-from . import intake
+from . import alert_ingest
 from .models import Integration
 from .ratelimit import integration_rate_check
 from .sources import ParseError, grafana, pagerduty, parse
@@ -79,7 +79,7 @@ def read_json(request: HttpRequest) -> tuple[bytes, object]:
         raise Rejected(400, f"Body is not valid JSON: {str(e)[:200]}.") from None
 
 
-def _outcomes_body(outcomes: list[intake.Outcome]) -> dict:
+def _outcomes_body(outcomes: list[alert_ingest.AlertOutcome]) -> dict:
     return {
         "status": "accepted",
         "events": [
@@ -104,7 +104,7 @@ def integration_webhook(request: HttpRequest, token: str) -> JsonResponse:
         return _answer(r.status, {"status": "rejected", "message": r.message, "errors": r.errors}, r.headers)
     except ParseError as e:
         return _answer(400, {"status": "rejected", **e.to_dict()})
-    outcomes = intake.alerts_ingest(integration=integration, events=events)
+    outcomes = alert_ingest.alerts_ingest(integration=integration, events=events)
     return _answer(202, _outcomes_body(outcomes))
 
 
@@ -122,7 +122,7 @@ def heartbeat(request: HttpRequest, token: str) -> JsonResponse:
         _check_rate(integration)
     except Rejected as r:
         return _answer(r.status, {"status": "rejected", "message": r.message}, r.headers)
-    resolved = intake.heartbeat_beat(integration=integration)
+    resolved = alert_ingest.heartbeat_beat(integration=integration)
     return _answer(202, {"status": "accepted", "resolved_incident": resolved.number if resolved else None})
 
 
@@ -152,7 +152,7 @@ def pagerduty_enqueue(request: HttpRequest) -> JsonResponse:
         return _pd_error(r.status, r.message, r.errors or [r.message], r.headers)
     except ParseError as e:
         return _pd_error(400, e.message, e.errors)
-    intake.alerts_ingest(integration=integration, events=[routed.event])
+    alert_ingest.alerts_ingest(integration=integration, events=[routed.event])
     return _answer(202, {"status": "success", "message": "Event processed", "dedup_key": routed.event.dedup_key})
 
 
@@ -168,7 +168,7 @@ def pagerduty_change(request: HttpRequest) -> JsonResponse:
         return _pd_error(r.status, r.message, r.errors or [r.message], r.headers)
     except ParseError as e:
         return _pd_error(400, e.message, e.errors)
-    intake.change_event_record(
+    alert_ingest.change_event_record(
         integration=integration, summary=change.summary, occurred_at=change.timestamp,
         source=change.source, details=change.custom_details, links=list(change.links),
     )
