@@ -178,18 +178,22 @@ def notification_rules_default(*, user: User, contact_method: ContactMethod) -> 
 
 
 def notification_rule_create(*, user: User, urgency: str, contact_method: ContactMethod, delay_minutes: int) -> NotificationRule:
-    if contact_method.user_id != user.pk:
-        raise ContactError("A rule can only use the person's own contact methods.")
-    if urgency not in NotificationRule.Urgency.values:
-        raise ContactError(f"Unknown urgency {urgency!r}; use high or low.")
-    if not 0 <= delay_minutes <= 1440:
-        raise ContactError("delay_minutes must be between 0 and 1440.")
+    _rule_check(user_id=user.pk, urgency=urgency, contact_method=contact_method, delay_minutes=delay_minutes)
     try:
         with transaction.atomic():
             return NotificationRule.objects.create(
                 user=user, urgency=urgency, contact_method=contact_method, delay_minutes=delay_minutes)
     except IntegrityError:
         raise ContactError("That rule exists already.") from None
+
+
+def _rule_check(*, user_id: int, urgency: str, contact_method: ContactMethod, delay_minutes: int) -> None:
+    if contact_method.user_id != user_id:
+        raise ContactError("A rule can only use the person's own contact methods.")
+    if urgency not in NotificationRule.Urgency.values:
+        raise ContactError(f"Unknown urgency {urgency!r}; use high or low.")
+    if not 0 <= delay_minutes <= 1440:
+        raise ContactError("delay_minutes must be between 0 and 1440.")
 
 
 def profile_time_zone_set(*, user: User, time_zone: str) -> Profile:
@@ -205,8 +209,6 @@ def user_has_usable_rule(*, user: User, urgency: str = "high") -> bool:
         user=user, urgency=urgency, contact_method__verified_at__isnull=False, contact_method__disabled_at__isnull=True
     ).exists()
 
-
-# --- Reads and writes behind /api/v1/contact-methods/, notification-rules/, profile/ ---------
 
 def contact_methods_visible_to(user: User) -> QuerySet[ContactMethod]:
     """A person's own contact methods; a superuser's reach everyone's (to vouch for them)."""
@@ -238,12 +240,7 @@ def notification_rule_update(*, rule: NotificationRule, urgency: str | None = No
     urgency = rule.urgency if urgency is None else urgency
     contact_method = rule.contact_method if contact_method is None else contact_method
     delay_minutes = rule.delay_minutes if delay_minutes is None else delay_minutes
-    if contact_method.user_id != rule.user_id:
-        raise ContactError("A rule can only use the person's own contact methods.")
-    if urgency not in NotificationRule.Urgency.values:
-        raise ContactError(f"Unknown urgency {urgency!r}; use high or low.")
-    if not 0 <= delay_minutes <= 1440:
-        raise ContactError("delay_minutes must be between 0 and 1440.")
+    _rule_check(user_id=rule.user_id, urgency=urgency, contact_method=contact_method, delay_minutes=delay_minutes)
     rule.urgency, rule.contact_method, rule.delay_minutes = urgency, contact_method, delay_minutes
     try:
         with transaction.atomic():

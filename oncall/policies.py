@@ -121,8 +121,6 @@ def policy_delete(*, policy: EscalationPolicy) -> None:
     policy.delete()
 
 
-# --- Reads and writes behind /api/v1/escalation-policies/ --------------------------------------
-
 def policies_visible_to(user: User):
     """Policies of the person's teams (all for a superuser), with their steps and targets."""
     qs = EscalationPolicy.objects.select_related("team").prefetch_related(

@@ -1,7 +1,7 @@
 """Schedules as pages, feeds and the API show them: layer names aligned with the shifts' sources,
 the stretches nobody covers, usernames, and a feed's URL."""
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -31,11 +31,10 @@ def schedule_layer_labels(ids: list[int]) -> dict[int, list[LayerLabel]]:
 
 
 def schedule_timeline(*, schedule: Schedule, start: datetime, end: datetime) -> dict:
-    """schedule_shifts for display: each layer's shifts carry that layer's index as their source
-    (as in `final`), and the stretches nobody covers are listed."""
+    """schedule_shifts with the stretches nobody covers listed. As in `final`, a layer's shifts carry
+    that layer's index among all of the schedule's layers as their source."""
     found = schedule_shifts(schedule=schedule, start=start, end=end)
-    layers = [[replace(shift, source=index) for shift in shifts] for index, shifts in enumerate(found["layers"])]
-    return {"final": found["final"], "layers": layers,
+    return {"final": found["final"], "layers": found["layers"],
             "gaps": rotation.gaps(shifts=found["final"], start=start, end=end)}
 
 
