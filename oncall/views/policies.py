@@ -6,39 +6,29 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
-from django.views.decorators.http import require_POST, require_safe
 
 from .. import policies
 from ..access import teams_visible_to, user_can_manage
 from ..forms import PolicyCreateForm, PolicyForm, StepFormSet, target_choices
-from .teams import create_for_team, new_form, render_team_list
+from .teams import TeamListPage
 
 
-@login_required
-@require_safe
-def policy_list(request: HttpRequest) -> HttpResponse:
-    return _render_policy_list(request, new_form(request, PolicyCreateForm))
-
-
-@login_required
-@require_POST
-def policy_create(request: HttpRequest) -> HttpResponse:
-    def create(data: dict) -> HttpResponse:
-        policy = policies.policy_create(team=data["team"], name=data["name"], repeat_count=data["repeat_count"],
-                                        by=request.user)
-        messages.success(request, f"Policy {policy.name} created; add its steps.")
-        return redirect("oncall:policy", pk=policy.pk)
-
-    return create_for_team(request, form_class=PolicyCreateForm,
-                           refusal="Only a team's managers create escalation policies.", create=create,
-                           render_list=_render_policy_list)
-
-
-def _render_policy_list(request: HttpRequest, form, status: int = 200) -> HttpResponse:
+def _policy_list_context(request: HttpRequest) -> dict:
     teams = list(teams_visible_to(request.user).order_by("name"))
     found = policies.policies_visible_to(request.user).order_by("name")
-    context = {"teams": [(t, [p for p in found if p.team_id == t.pk]) for t in teams]}
-    return render_team_list(request, "oncall/policy_list.html", context, form=form, status=status)
+    return {"teams": [(t, [p for p in found if p.team_id == t.pk]) for t in teams]}
+
+
+def _create_policy(request: HttpRequest, data: dict) -> HttpResponse:
+    policy = policies.policy_create(team=data["team"], name=data["name"], repeat_count=data["repeat_count"],
+                                    by=request.user)
+    messages.success(request, f"Policy {policy.name} created; add its steps.")
+    return redirect("oncall:policy", pk=policy.pk)
+
+
+policy_list, policy_create = TeamListPage(
+    template="oncall/policy_list.html", context=_policy_list_context, form_class=PolicyCreateForm,
+    create=_create_policy, refusal="Only a team's managers create escalation policies.").views()
 
 
 @login_required

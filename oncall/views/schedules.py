@@ -19,33 +19,25 @@ from ..forms import WEEKDAYS, LayerForm, OverrideForm, ScheduleForm, TakeShiftFo
 from ..models import Schedule
 from ..secrets_once import NewSecret
 from .now import teams_with_oncall
-from .teams import create_for_team, new_form, render_team_list
+from .teams import TeamListPage
 from .timeline import timeline_for
 
 WEEKDAY_NAMES = dict(WEEKDAYS)
 
 
-@login_required
-@require_safe
-def schedule_list(request: HttpRequest) -> HttpResponse:
-    return _render_schedule_list(request, new_form(request, ScheduleForm))
+def _schedule_list_context(request: HttpRequest) -> dict:
+    return {"teams": teams_with_oncall(request.user, timezone.now())}
 
 
-@login_required
-@require_POST
-def schedule_create(request: HttpRequest) -> HttpResponse:
-    def create(data: dict) -> HttpResponse:
-        schedule = schedules.schedule_create(team=data["team"], name=data["name"].strip(), time_zone=data["zone"])
-        messages.success(request, f"Schedule {schedule.name} created; add a layer to say who is on call.")
-        return redirect("oncall:schedule", pk=schedule.pk)
-
-    return create_for_team(request, form_class=ScheduleForm, refusal="Only a team's managers create schedules.",
-                           create=create, render_list=_render_schedule_list)
+def _create_schedule(request: HttpRequest, data: dict) -> HttpResponse:
+    schedule = schedules.schedule_create(team=data["team"], name=data["name"].strip(), time_zone=data["zone"])
+    messages.success(request, f"Schedule {schedule.name} created; add a layer to say who is on call.")
+    return redirect("oncall:schedule", pk=schedule.pk)
 
 
-def _render_schedule_list(request: HttpRequest, form, status: int = 200) -> HttpResponse:
-    context = {"teams": teams_with_oncall(request.user, timezone.now())}
-    return render_team_list(request, "oncall/schedule_list.html", context, form=form, status=status)
+schedule_list, schedule_create = TeamListPage(
+    template="oncall/schedule_list.html", context=_schedule_list_context, form_class=ScheduleForm,
+    create=_create_schedule, refusal="Only a team's managers create schedules.").views()
 
 
 @login_required

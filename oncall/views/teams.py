@@ -1,11 +1,14 @@
 """What the schedule and policy list pages share: each lists the rows of the person's teams, with a
 "new" form that only a team's managers get, and that only they may post."""
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_POST, require_safe
 
 from config.errors import VigilError
 
@@ -17,27 +20,42 @@ def _managed_teams(user: User):
     return teams.filter(pk__in=[t.pk for t in teams if user_can_manage(user=user, team_id=t.pk)])
 
 
-def render_team_list(request: HttpRequest, template: str, context: dict, *, form, status: int = 200) -> HttpResponse:
-    context = {**context, "form": form, "can_create": _managed_teams(request.user).exists()}
-    return render(request, template, context, status=status)
+@dataclass(frozen=True)
+class TeamListPage:
+    """A list page and its "new" form. `context(request)` gives what the page lists;
+    `create(request, cleaned_data)` makes the row and answers (a redirect); a service's refusal
+    comes back as a form error on the list page, with a 400."""
 
+    template: str
+    context: Callable[[HttpRequest], dict]
+    form_class: type
+    create: Callable[[HttpRequest, dict], HttpResponse]
+    refusal: str  # why a person who manages no team may not post the form
 
-def new_form(request: HttpRequest, form_class):
-    """The list page's empty "new" form, offering the teams the person manages."""
-    return form_class(teams=_managed_teams(request.user))
+    def views(self) -> tuple[Callable, Callable]:
+        """The list view (GET) and the create view (POST)."""
 
+        @login_required
+        @require_safe
+        def list_view(request: HttpRequest) -> HttpResponse:
+            return self.render(request, self.form_class(teams=_managed_teams(request.user)))
 
-def create_for_team(request: HttpRequest, *, form_class, refusal: str, create: Callable[[dict], HttpResponse],
-                    render_list: Callable[..., HttpResponse]) -> HttpResponse:
-    """Post the "new" form: `create(cleaned_data)` makes the row and answers (a redirect); a
-    service's refusal comes back as a form error on the list page, with a 400."""
-    teams = _managed_teams(request.user)
-    if not teams.exists():
-        raise PermissionDenied(refusal)
-    form = form_class(request.POST, teams=teams)
-    if form.is_valid():
-        try:
-            return create(form.cleaned_data)
-        except VigilError as e:
-            form.add_error(None, e.message)
-    return render_list(request, form, status=400)
+        @login_required
+        @require_POST
+        def create_view(request: HttpRequest) -> HttpResponse:
+            teams = _managed_teams(request.user)
+            if not teams.exists():
+                raise PermissionDenied(self.refusal)
+            form = self.form_class(request.POST, teams=teams)
+            if form.is_valid():
+                try:
+                    return self.create(request, form.cleaned_data)
+                except VigilError as e:
+                    form.add_error(None, e.message)
+            return self.render(request, form, status=400)
+
+        return list_view, create_view
+
+    def render(self, request: HttpRequest, form, status: int = 200) -> HttpResponse:
+        context = {**self.context(request), "form": form, "can_create": _managed_teams(request.user).exists()}
+        return render(request, self.template, context, status=status)
