@@ -78,7 +78,6 @@ _Segment = tuple[PersonId, datetime, "datetime | None"]
 @dataclass(frozen=True)
 class LayerSpec:
     """A rotation as the maths sees it: the value built from an `oncall.models.Layer` row."""
-
     participants: tuple[PersonId, ...]
     turn_length: int
     turn_unit: TurnUnit
@@ -104,7 +103,6 @@ class LayerSpec:
 @dataclass(frozen=True)
 class OverrideSpec:
     """Someone on call instead over [start, end): the value of an `oncall.models.Override` row."""
-
     person: PersonId
     start: datetime
     end: datetime
