@@ -19,13 +19,15 @@ def team_ids_of(user: User | AnonymousUser) -> QuerySet:
 
 
 def team_scoped(queryset: QuerySet, user: User | AnonymousUser, team_field: str = "team") -> QuerySet:
-    """The rows of `queryset` whose `team_field` (a path such as "service__team") is one of the
-    person's teams: every row for a superuser, none for an anonymous visitor."""
+    """The rows of `queryset` whose `team_field` (a path such as "service__team"; "" for teams
+    themselves) is one of the person's teams: every row for a superuser, none for an anonymous
+    visitor."""
     if not user.is_authenticated:
         return queryset.none()
     if user.is_superuser:
         return queryset
-    return queryset.filter(**{f"{team_field}_id__in": team_ids_of(user)})
+    lookup = f"{team_field}_id__in" if team_field else "pk__in"
+    return queryset.filter(**{lookup: team_ids_of(user)})
 
 
 def own_rows(queryset: QuerySet, user: User | AnonymousUser, user_field: str = "user") -> QuerySet:
@@ -40,11 +42,7 @@ def own_rows(queryset: QuerySet, user: User | AnonymousUser, user_field: str = "
 
 def teams_visible_to(user: User | AnonymousUser) -> QuerySet[Team]:
     """The person's teams; every team for a superuser; none for an anonymous visitor."""
-    if not user.is_authenticated:
-        return Team.objects.none()
-    if user.is_superuser:
-        return Team.objects.all()
-    return Team.objects.filter(memberships__user=user)
+    return team_scoped(Team.objects.all(), user, team_field="")
 
 
 def memberships_visible_to(user: User | AnonymousUser) -> QuerySet[Membership]:
