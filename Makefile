@@ -27,6 +27,7 @@ run: $(VENV)/.installed
 	exec $(BIN)/python manage.py serve
 
 test: $(VENV)/.installed-dev
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 clean:

@@ -1,25 +1,29 @@
+"""/api/: every app's API resources under one router, the OpenAPI schema and its docs."""
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from incidents.api_maintenance import MaintenanceWindowViewSet
-from incidents.apis import IncidentViewSet, IntegrationViewSet, ServiceViewSet
+from incidents.api.incidents import IncidentViewSet
+from incidents.api.integrations import IntegrationViewSet
+from incidents.api.maintenance import MaintenanceWindowViewSet
+from incidents.api.services import ServiceViewSet
 from incidents.outgoing.api import WebhookEndpointViewSet
-from oncall.api_people import (
-    CalendarFeedViewSet,
-    ContactMethodViewSet,
-    MyFeedView,
-    NotificationRuleViewSet,
-    ProfileView,
-    ReadinessView,
-    TeamReadinessView,
-)
-from oncall.api_policies import EscalationPolicyViewSet
-from oncall.api_schedules import LayerViewSet, OncallView, OverrideViewSet, ScheduleViewSet
-from oncall.apis import ApiTokenViewSet, MembershipViewSet, MeView, TeamViewSet
+from oncall.api.contact_methods import ContactMethodViewSet
+from oncall.api.feeds import CalendarFeedViewSet, MyFeedView
+from oncall.api.layers import LayerViewSet
+from oncall.api.me import MeView, ProfileView
+from oncall.api.memberships import MembershipViewSet
+from oncall.api.notification_rules import NotificationRuleViewSet
+from oncall.api.oncall import OncallView
+from oncall.api.overrides import OverrideViewSet
+from oncall.api.policies import EscalationPolicyViewSet
+from oncall.api.readiness import ReadinessView, TeamReadinessView
+from oncall.api.schedules import ScheduleViewSet
+from oncall.api.teams import TeamViewSet
+from oncall.api.tokens import ApiTokenViewSet
 from oncall.audit.api import AuditEntryViewSet
 
-from .api import not_found
+from .api_kit import not_found
 
 router = SimpleRouter()
 router.register("incidents", IncidentViewSet, basename="api-incident")

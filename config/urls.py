@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from incidents import webhooks
+from incidents import alert_endpoints
 from notifications.views import ack_link
 
 urlpatterns = [
@@ -11,11 +11,11 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("config.health_urls")),
     path("api/", include("config.api_urls")),
-    path("integrations/<str:token>/", webhooks.integration_webhook, name="integration-webhook"),
-    path("integrations/<str:token>/heartbeat/", webhooks.heartbeat, name="integration-heartbeat"),
+    path("integrations/<str:token>/", alert_endpoints.integration_webhook, name="integration-webhook"),
+    path("integrations/<str:token>/heartbeat/", alert_endpoints.heartbeat, name="integration-heartbeat"),
     # PagerDuty's clients post to these exact paths, without a trailing slash.
-    re_path(r"^v2/enqueue/?$", webhooks.pagerduty_enqueue, name="pagerduty-enqueue"),
-    re_path(r"^v2/change/enqueue/?$", webhooks.pagerduty_change, name="pagerduty-change"),
+    re_path(r"^v2/enqueue/?$", alert_endpoints.pagerduty_enqueue, name="pagerduty-enqueue"),
+    re_path(r"^v2/change/enqueue/?$", alert_endpoints.pagerduty_change, name="pagerduty-change"),
     path("oncall/", include("oncall.urls")),
     path("notifications/", include("notifications.urls")),
     path("a/<str:token>", ack_link, name="ack-link"),

@@ -251,7 +251,8 @@ class MaintenanceWindow(models.Model):
 
 
 class ChangeEvent(models.Model):
-    """A deploy or configuration change, shown in the Learn step of the service's incidents."""
+    """A deploy or configuration change (PagerDuty change events): the incident page lists a service's
+    recent ones under "Recent changes", the first place to look for a cause."""
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="change_events")
     integration = models.ForeignKey(Integration, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -1,5 +1,6 @@
-"""Reads. Every query a person can reach goes through a scoping function here, so that a member
-of one team can never see another team's data: superusers see everything."""
+"""Reads of incidents and their services. What a person can reach is scoped by team through
+`oncall.access.team_scoped`, the one rule every app shares: a member of one team never sees
+another team's data; superusers see everything."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -7,49 +8,22 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, QuerySet
 
-from oncall.access import teams_visible_to  # noqa: F401  (callers still import it from here)
-from oncall.models import ApiToken, EscalationPolicy, EscalationStep, Membership
+from oncall.access import team_ids_of, team_scoped
+from oncall.models import EscalationPolicy, EscalationStep
 
 from .models import Alert, ChangeEvent, Incident, Integration, MaintenanceWindow, Service, TimelineEvent
 
 
-def _team_ids(user: User) -> QuerySet:
-    return Membership.objects.filter(user=user).values("team_id")
-
-
 def services_visible_to(user: User | AnonymousUser) -> QuerySet[Service]:
-    qs = Service.objects.select_related("team")
-    if not user.is_authenticated:
-        return qs.none()
-    return qs if user.is_superuser else qs.filter(team_id__in=_team_ids(user))
+    return team_scoped(Service.objects.select_related("team"), user)
 
 
 def integrations_visible_to(user: User | AnonymousUser) -> QuerySet[Integration]:
-    qs = Integration.objects.select_related("service", "service__team")
-    if not user.is_authenticated:
-        return qs.none()
-    return qs if user.is_superuser else qs.filter(service__team_id__in=_team_ids(user))
+    return team_scoped(Integration.objects.select_related("service", "service__team"), user, "service__team")
 
 
 def incidents_visible_to(user: User | AnonymousUser) -> QuerySet[Incident]:
-    qs = Incident.objects.select_related("service", "team", "acknowledged_by", "resolved_by", "assignee")
-    if not user.is_authenticated:
-        return qs.none()
-    return qs if user.is_superuser else qs.filter(team_id__in=_team_ids(user))
-
-
-def user_role_in(*, user: User, team_id: int) -> str | None:
-    if user.is_superuser:
-        return Membership.Role.MANAGER
-    return Membership.objects.filter(user=user, team_id=team_id).values_list("role", flat=True).first()
-
-
-def user_can_respond(*, user: User, team_id: int) -> bool:
-    return user_role_in(user=user, team_id=team_id) in (Membership.Role.RESPONDER, Membership.Role.MANAGER)
-
-
-def user_can_manage(*, user: User, team_id: int) -> bool:
-    return user_role_in(user=user, team_id=team_id) == Membership.Role.MANAGER
+    return team_scoped(Incident.objects.select_related("service", "team", "acknowledged_by", "resolved_by", "assignee"), user)
 
 
 def incident_timeline(*, incident: Incident) -> QuerySet[TimelineEvent]:
@@ -99,20 +73,6 @@ def integration_urls(*, integration: Integration, token: str) -> dict:
     return {"url": f"{base}/integrations/{token}/"}
 
 
-def memberships_visible_to(user: User | AnonymousUser) -> QuerySet[Membership]:
-    qs = Membership.objects.select_related("team", "user")
-    if not user.is_authenticated:
-        return qs.none()
-    return qs if user.is_superuser else qs.filter(team_id__in=_team_ids(user))
-
-
-def api_tokens_of(*, user: User | AnonymousUser) -> QuerySet[ApiToken]:
-    """A person's own tokens: nobody, not even a superuser, lists someone else's."""
-    if not user.is_authenticated:
-        return ApiToken.objects.none()
-    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
-
-
 def incidents_matching(
     *, user: User | AnonymousUser, status: list[str] | None = None, severity: list[str] | None = None,
     urgency: list[str] | None = None, service: int | None = None, team: int | None = None,
@@ -136,9 +96,7 @@ def service_recent_changes(*, service: Service, before: datetime, hours: int = 2
 
 def maintenance_windows_visible_to(user: User | AnonymousUser) -> QuerySet[MaintenanceWindow]:
     qs = MaintenanceWindow.objects.select_related("service", "service__team", "created_by").order_by("-starts_at", "-id")
-    if not user.is_authenticated:
-        return qs.none()
-    return qs if user.is_superuser else qs.filter(service__team_id__in=_team_ids(user))
+    return team_scoped(qs, user, "service__team")
 
 
 # How long a person an incident was reassigned to has, when no policy step says, before the
@@ -183,5 +141,5 @@ def reassign_targets_for(user: User | AnonymousUser) -> tuple[QuerySet[User], Qu
         return people.none(), policies.none()
     if user.is_superuser:
         return people, policies
-    teams = _team_ids(user)
+    teams = team_ids_of(user)
     return people.filter(memberships__team_id__in=teams).distinct(), policies.filter(team_id__in=teams)

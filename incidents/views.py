@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from oncall.access import user_can_respond
+
 from .display import web_link, what_the_alerts_say
 from .forms import NoteForm, TransitionForm
 from .models import Incident, TimelineEvent
@@ -23,7 +25,6 @@ from .selectors import (
     incidents_visible_to,
     reassign_targets_for,
     service_recent_changes,
-    user_can_respond,
 )
 from .services import (
     AlreadyHandled,

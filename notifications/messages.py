@@ -83,7 +83,7 @@ def _fits(text: str, septets: int) -> bool:
 
 def voice_script(delivery: Delivery) -> tuple[str, str]:
     """What a page call reads out and the keypress menu after it. A bundled call names every
-    incident it carries, and 1 acknowledges all of them (inbound.keypress)."""
+    incident it carries, and 1 acknowledges all of them (responder_actions.keypress_received)."""
     incident = delivery.page.incident
     others = [d.page.incident for d in delivery_bundle(delivery=delivery)]
     text = render_text("notifications/page_voice.txt", {"incident": incident, "service": incident.service,

@@ -21,7 +21,7 @@ from incidents.services import IncidentError, incident_acknowledge
 from oncall.models import ContactMethod
 
 from .channels.twilio_sms import GSM7_SEGMENT, shorten_for_sms
-from .inbound import PAGING_STOPPED, Outcome, act, parse_reply
+from .responder_actions import PAGING_STOPPED, Outcome, act, parse_reply
 from .models import Delivery, Page
 from .replay import webhook_receipt_claim
 

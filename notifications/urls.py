@@ -1,15 +1,15 @@
 from django.urls import path
 
-from . import views, webhooks
+from . import provider_callbacks, views
 
 app_name = "notifications"
 
 urlpatterns = [
-    path("twilio/sms/", webhooks.twilio_sms, name="twilio-sms"),
-    path("twilio/voice/<int:delivery_id>/", webhooks.twilio_voice, name="twilio-voice"),
-    path("twilio/voice/<int:delivery_id>/keypress/", webhooks.twilio_keypress, name="twilio-keypress"),
-    path("twilio/status/", webhooks.twilio_status, name="twilio-status"),
-    path("slack/interactions/", webhooks.slack_interactions, name="slack-interactions"),
-    path("slack/commands/", webhooks.slack_commands, name="slack-commands"),
+    path("twilio/sms/", provider_callbacks.twilio_sms, name="twilio-sms"),
+    path("twilio/voice/<int:delivery_id>/", provider_callbacks.twilio_voice, name="twilio-voice"),
+    path("twilio/voice/<int:delivery_id>/keypress/", provider_callbacks.twilio_keypress, name="twilio-keypress"),
+    path("twilio/status/", provider_callbacks.twilio_status, name="twilio-status"),
+    path("slack/interactions/", provider_callbacks.slack_interactions, name="slack-interactions"),
+    path("slack/commands/", provider_callbacks.slack_commands, name="slack-commands"),
     path("outbox/", views.outbox, name="outbox"),
 ]

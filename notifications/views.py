@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from incidents.models import Incident
 
-from . import inbound
+from . import responder_actions
 from .links import read_ack_token
 from .models import OutboxMessage
 
@@ -49,9 +49,9 @@ def ack_link(request: HttpRequest, token: str) -> HttpResponse:
         action = request.POST.get("action", "")
         if action not in LINK_ACTIONS or person is None:
             return render(request, "notifications/ack_invalid.html", status=400)
-        outcome = inbound.act(user=person, incident=incident, action=action, via="link")
+        outcome = responder_actions.act(user=person, incident=incident, action=action, via="link")
         incident.refresh_from_db()
-    allowed = person is not None and inbound.may_act(user=person, incident=incident)
+    allowed = person is not None and responder_actions.may_act(user=person, incident=incident)
     status = 403 if outcome is not None and not outcome.ok and not allowed else 200
     return render(request, "notifications/ack.html", {
         "incident": incident, "person": person, "outcome": outcome, "allowed": allowed, "actions": LINK_ACTIONS,

@@ -20,9 +20,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.celery import send_after_commit
+from config.errors import VigilError
 
+from .access import own_rows
 from .audit.recording import audit_updated
-from .models import ContactMethod, NotificationRule, Profile, VerificationCode, hash_secret
+from .models import ContactMethod, NotificationRule, Profile, VerificationCode, hash_secret, time_zone_problem
 
 CODE_TTL = timedelta(minutes=15)
 CODE_ATTEMPTS = 5
@@ -30,10 +32,8 @@ CODES_PER_HOUR = 3
 PHONE_KINDS = (ContactMethod.Kind.SMS, ContactMethod.Kind.VOICE)
 
 
-class ContactError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class ContactError(VigilError):
+    pass
 
 
 def normalize_contact_value(*, kind: str, value: str) -> str:
@@ -180,12 +180,7 @@ def notification_rules_default(*, user: User, contact_method: ContactMethod) -> 
 
 
 def notification_rule_create(*, user: User, urgency: str, contact_method: ContactMethod, delay_minutes: int) -> NotificationRule:
-    if contact_method.user_id != user.pk:
-        raise ContactError("A rule can only use the person's own contact methods.")
-    if urgency not in NotificationRule.Urgency.values:
-        raise ContactError(f"Unknown urgency {urgency!r}; use high or low.")
-    if not 0 <= delay_minutes <= 1440:
-        raise ContactError("delay_minutes must be between 0 and 1440.")
+    _rule_check(user_id=user.pk, urgency=urgency, contact_method=contact_method, delay_minutes=delay_minutes)
     try:
         with transaction.atomic():
             return NotificationRule.objects.create(
@@ -194,13 +189,19 @@ def notification_rule_create(*, user: User, urgency: str, contact_method: Contac
         raise ContactError("That rule exists already.") from None
 
 
-def profile_time_zone_set(*, user: User, time_zone: str) -> Profile:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+def _rule_check(*, user_id: int, urgency: str, contact_method: ContactMethod, delay_minutes: int) -> None:
+    if contact_method.user_id != user_id:
+        raise ContactError("A rule can only use the person's own contact methods.")
+    if urgency not in NotificationRule.Urgency.values:
+        raise ContactError(f"Unknown urgency {urgency!r}; use high or low.")
+    if not 0 <= delay_minutes <= 1440:
+        raise ContactError("delay_minutes must be between 0 and 1440.")
 
-    try:
-        ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a directory: OSError
-        raise ContactError(f"Unknown time zone {time_zone!r}; use an IANA name like Europe/Berlin.") from None
+
+def profile_time_zone_set(*, user: User, time_zone: str) -> Profile:
+    problem = time_zone_problem(time_zone)
+    if problem:
+        raise ContactError(problem)
     profile, _ = Profile.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
     return profile
 
@@ -211,21 +212,13 @@ def user_has_usable_rule(*, user: User, urgency: str = "high") -> bool:
     ).exists()
 
 
-# --- Reads and writes behind /api/v1/contact-methods/, notification-rules/, profile/ ---------
-
 def contact_methods_visible_to(user: User) -> QuerySet[ContactMethod]:
     """A person's own contact methods; a superuser's reach everyone's (to vouch for them)."""
-    qs = ContactMethod.objects.select_related("user")
-    if not user.is_authenticated:
-        return qs.none()
-    return qs if user.is_superuser else qs.filter(user=user)
+    return own_rows(ContactMethod.objects.select_related("user"), user)
 
 
 def notification_rules_visible_to(user: User) -> QuerySet[NotificationRule]:
-    qs = NotificationRule.objects.select_related("user", "contact_method")
-    if not user.is_authenticated:
-        return qs.none()
-    return qs if user.is_superuser else qs.filter(user=user)
+    return own_rows(NotificationRule.objects.select_related("user", "contact_method"), user)
 
 
 def contact_method_delete(*, contact_method: ContactMethod) -> None:
@@ -249,12 +242,7 @@ def notification_rule_update(*, rule: NotificationRule, urgency: str | None = No
     urgency = rule.urgency if urgency is None else urgency
     contact_method = rule.contact_method if contact_method is None else contact_method
     delay_minutes = rule.delay_minutes if delay_minutes is None else delay_minutes
-    if contact_method.user_id != rule.user_id:
-        raise ContactError("A rule can only use the person's own contact methods.")
-    if urgency not in NotificationRule.Urgency.values:
-        raise ContactError(f"Unknown urgency {urgency!r}; use high or low.")
-    if not 0 <= delay_minutes <= 1440:
-        raise ContactError("delay_minutes must be between 0 and 1440.")
+    _rule_check(user_id=rule.user_id, urgency=urgency, contact_method=contact_method, delay_minutes=delay_minutes)
     rule.urgency, rule.contact_method, rule.delay_minutes = urgency, contact_method, delay_minutes
     try:
         with transaction.atomic():

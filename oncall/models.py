@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+from functools import lru_cache
 from zoneinfo import available_timezones
 
 from django.conf import settings
@@ -9,11 +10,24 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 
+@lru_cache(maxsize=1)
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def time_zone_problem(name: str) -> str | None:
+    """What is wrong with a time zone name, or None. The one check every form, serializer and
+    service uses. Checked against the list, not by loading: ZoneInfo("America") is a directory and
+    raises an OSError deep in a page render instead of a clear refusal here."""
+    if name in _time_zone_names():
+        return None
+    return f"Unknown time zone {name!r}; use an IANA name like Europe/Berlin."
+
+
 def validate_time_zone(value: str) -> None:
-    # Checked against the list, not by loading: ZoneInfo("America") is a directory and raises
-    # an OSError deep in a page render instead of a form error here.
-    if value not in available_timezones():
-        raise ValidationError(f"{value!r} is not an IANA time zone name (like Europe/Berlin).")
+    problem = time_zone_problem(value)
+    if problem:
+        raise ValidationError(problem)
 
 
 class Team(models.Model):

@@ -5,15 +5,16 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 
-from .access import teams_visible_to
+from config.errors import VigilError
+from config.models_util import apply_changes
+
+from .access import team_scoped, teams_visible_to
 from .models import EscalationPolicy, EscalationStep, Membership, Schedule, StepTarget, Team
 from .schedules import schedules_oncall_at
 
 
-class PolicyError(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class PolicyError(VigilError):
+    pass
 
 
 def policy_create(*, team: Team, name: str, repeat_count: int = 0, description: str = "",
@@ -120,17 +121,11 @@ def policy_delete(*, policy: EscalationPolicy) -> None:
     policy.delete()
 
 
-# --- Reads and writes behind /api/v1/escalation-policies/ --------------------------------------
-
 def policies_visible_to(user: User):
     """Policies of the person's teams (all for a superuser), with their steps and targets."""
     qs = EscalationPolicy.objects.select_related("team").prefetch_related(
         "steps__targets__user", "steps__targets__schedule", "steps__targets__team")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    return qs.filter(team_id__in=Membership.objects.filter(user=user).values("team_id"))
+    return team_scoped(qs, user)
 
 
 def policy_update(*, policy: EscalationPolicy, name: str | None = None, description: str | None = None,
@@ -140,13 +135,8 @@ def policy_update(*, policy: EscalationPolicy, name: str | None = None, descript
     `by` as for policy_create."""
     if repeat_count is not None and not 0 <= repeat_count <= 20:
         raise PolicyError("repeat_count must be between 0 and 20.")
-    changes = {k: v for k, v in {"name": name, "description": description, "repeat_count": repeat_count}.items()
-               if v is not None}
     with transaction.atomic():
-        for field, value in changes.items():
-            setattr(policy, field, value)
-        if changes:
-            policy.save(update_fields=list(changes))
+        apply_changes(policy, name=name, description=description, repeat_count=repeat_count)
         if steps is not None:
             policy_steps_set(policy=policy, steps=steps, by=by)
     return policy

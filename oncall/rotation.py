@@ -5,8 +5,8 @@ dataclasses, instants go in and come out as aware UTC datetimes.
 
 Model
 -----
-* A schedule is a list of :class:`Layer` in priority order (a higher index
-  wins) plus a list of :class:`Override` (always win over every layer; when
+* A schedule is a list of :class:`LayerSpec` in priority order (a higher index
+  wins) plus a list of :class:`OverrideSpec` (always win over every layer; when
   overrides overlap, the one later in the list wins).
 * A layer's turn ``k`` goes to ``participants[k % len(participants)]``.
   Turn 0 starts at the first hand-off, ``start`` + ``handoff_time`` local;
@@ -51,7 +51,7 @@ from typing import Literal, Union
 from zoneinfo import ZoneInfo
 
 from oncall.rotation_restrictions import (
-    Restriction,
+    RestrictionSpec,
     is_unrestricted,
     last_window_end,
     next_window_start,
@@ -61,7 +61,7 @@ from oncall.rotation_restrictions import (
 )
 
 __all__ = [
-    "OVERRIDE", "Layer", "Override", "Restriction", "Shift",
+    "OVERRIDE", "LayerSpec", "OverrideSpec", "RestrictionSpec", "Shift",
     "final_shifts", "gaps", "layer_shifts", "oncall_at", "resolve_local", "uncovered",
 ]
 
@@ -76,14 +76,15 @@ _Segment = tuple[PersonId, datetime, "datetime | None"]
 
 
 @dataclass(frozen=True)
-class Layer:
+class LayerSpec:
+    """A rotation as the maths sees it: the value built from an `oncall.models.Layer` row."""
     participants: tuple[PersonId, ...]
     turn_length: int
     turn_unit: TurnUnit
     handoff_time: time
     start: date
     end: datetime | None = None
-    restrictions: tuple[Restriction, ...] = ()
+    restrictions: tuple[RestrictionSpec, ...] = ()
 
     def __post_init__(self) -> None:
         # Accept lists from callers but store tuples so layers stay hashable.
@@ -100,7 +101,8 @@ class Layer:
 
 
 @dataclass(frozen=True)
-class Override:
+class OverrideSpec:
+    """Someone on call instead over [start, end): the value of an `oncall.models.Override` row."""
     person: PersonId
     start: datetime
     end: datetime
@@ -149,7 +151,7 @@ def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
 class _LayerClock:
     """Point questions about one layer, answered from the turn index."""
 
-    def __init__(self, layer: Layer, zone: ZoneInfo) -> None:
+    def __init__(self, layer: LayerSpec, zone: ZoneInfo) -> None:
         self.layer, self.zone = layer, zone
         self.people = layer.participants
         self.first = resolve_local(datetime.combine(layer.start, layer.handoff_time), zone)
@@ -247,7 +249,7 @@ class _LayerClock:
 class _OverrideTrack:
     """All overrides flattened into disjoint pieces (later in the list wins)."""
 
-    def __init__(self, overrides: list[Override] | tuple[Override, ...]) -> None:
+    def __init__(self, overrides: list[OverrideSpec] | tuple[OverrideSpec, ...]) -> None:
         self.pieces = _flatten(overrides)
         self.starts = [piece[1] for piece in self.pieces]
 
@@ -299,7 +301,7 @@ def _flatten(overrides) -> list[tuple[PersonId, datetime, datetime]]:
 
 
 def layer_shifts(
-    *, layer: Layer, tz: ZoneInfo | str, start: datetime, end: datetime, layer_index: int = 0
+    *, layer: LayerSpec, tz: ZoneInfo | str, start: datetime, end: datetime, layer_index: int = 0
 ) -> list[Shift]:
     """One layer's on-call intervals within ``[start, end)``: one per turn,
     cut to the restriction windows.  ``layer_index`` only labels ``source``."""

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
-__all__ = ["Restriction", "resolve_local", "is_unrestricted"]
+__all__ = ["RestrictionSpec", "resolve_local", "is_unrestricted"]
 
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
@@ -76,7 +76,7 @@ def _clock(t: time) -> timedelta:
 
 
 @dataclass(frozen=True)
-class Restriction:
+class RestrictionSpec:
     """A recurring local-time window in which a layer may have someone on call.
 
     Daily (``start_weekday``/``end_weekday`` None): every day from ``start``
@@ -101,11 +101,11 @@ class Restriction:
             raise ValueError("restriction times are local wall-clock times: no tzinfo")
 
     @classmethod
-    def daily(cls, start: time, end: time) -> Restriction:
+    def daily(cls, start: time, end: time) -> RestrictionSpec:
         return cls(start=start, end=end)
 
     @classmethod
-    def weekly(cls, start_weekday: int, start: time, end_weekday: int, end: time) -> Restriction:
+    def weekly(cls, start_weekday: int, start: time, end_weekday: int, end: time) -> RestrictionSpec:
         return cls(start=start, end=end, start_weekday=start_weekday, end_weekday=end_weekday)
 
     @cached_property  # hot in window maths; the dataclass is frozen
@@ -125,7 +125,7 @@ class Restriction:
 
 
 @lru_cache(maxsize=4096)
-def is_unrestricted(restrictions: tuple[Restriction, ...]) -> bool:
+def is_unrestricted(restrictions: tuple[RestrictionSpec, ...]) -> bool:
     """True when the windows together cover all of the week (or there are none)."""
     if not restrictions:
         return True
@@ -145,18 +145,18 @@ def is_unrestricted(restrictions: tuple[Restriction, ...]) -> bool:
     return reach >= WEEK
 
 
-def _anchor(r: Restriction, zone: ZoneInfo, t: datetime) -> date:
+def _anchor(r: RestrictionSpec, zone: ZoneInfo, t: datetime) -> date:
     """Local date of the day (or Monday) whose window period contains ``t``."""
     day = t.astimezone(zone).date()
     return day if r.period == DAY else day - timedelta(days=day.weekday())
 
 
-def _window(r: Restriction, zone: ZoneInfo, anchor: date) -> Window:
+def _window(r: RestrictionSpec, zone: ZoneInfo, anchor: date) -> Window:
     opens = datetime.combine(anchor, time()) + r.offset
     return resolve_local(opens, zone), resolve_local(opens + r.span, zone)
 
 
-def _windows_near(restrictions: tuple[Restriction, ...], zone: ZoneInfo, t: datetime) -> list[Window]:
+def _windows_near(restrictions: tuple[RestrictionSpec, ...], zone: ZoneInfo, t: datetime) -> list[Window]:
     """Non-empty windows of the periods around ``t``: two before, two after.
 
     A window spans at most one period, and DST shifts instants by hours, so
@@ -184,7 +184,7 @@ def merge(spans: list[Window]) -> list[Window]:
     return out
 
 
-def windows_between(restrictions: tuple[Restriction, ...], zone: ZoneInfo, lo: datetime, hi: datetime) -> list[Window]:
+def windows_between(restrictions: tuple[RestrictionSpec, ...], zone: ZoneInfo, lo: datetime, hi: datetime) -> list[Window]:
     """The union of all windows, clipped to ``[lo, hi)``."""
     spans = []
     for r in restrictions:
@@ -197,7 +197,7 @@ def windows_between(restrictions: tuple[Restriction, ...], zone: ZoneInfo, lo: d
     return merge(spans)
 
 
-def window_run_at(restrictions: tuple[Restriction, ...], zone: ZoneInfo, t: datetime) -> Window | None:
+def window_run_at(restrictions: tuple[RestrictionSpec, ...], zone: ZoneInfo, t: datetime) -> Window | None:
     """The maximal stretch of the windows' union that contains ``t``, or None.
 
     Callers must first rule out :func:`is_unrestricted` restrictions, whose
@@ -215,12 +215,12 @@ def window_run_at(restrictions: tuple[Restriction, ...], zone: ZoneInfo, t: date
     return lo, hi
 
 
-def next_window_start(restrictions: tuple[Restriction, ...], zone: ZoneInfo, t: datetime) -> datetime:
+def next_window_start(restrictions: tuple[RestrictionSpec, ...], zone: ZoneInfo, t: datetime) -> datetime:
     """Earliest instant at or after ``t`` that lies inside some window."""
     return min(max(o, t) for o, c in _windows_near(restrictions, zone, t) if c > t)
 
 
-def last_window_end(restrictions: tuple[Restriction, ...], zone: ZoneInfo, t: datetime) -> datetime | None:
+def last_window_end(restrictions: tuple[RestrictionSpec, ...], zone: ZoneInfo, t: datetime) -> datetime | None:
     """Latest instant ``x <= t`` such that a window covers the moment just before ``x``."""
     ends = [min(c, t) for o, c in _windows_near(restrictions, zone, t) if o < t]
     return max(ends, default=None)

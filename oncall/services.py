@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from config.models_util import apply_changes
+
 from .audit.recording import audit_updated
 from .models import ApiToken, Membership, Team, hash_secret, new_secret
 
@@ -35,11 +37,7 @@ def membership_set(*, team: Team, user: User, role: str) -> Membership:
 def team_update(
     *, team: Team, name: str | None = None, slug: str | None = None, description: str | None = None,
 ) -> Team:
-    changes = {k: v for k, v in {"name": name, "slug": slug, "description": description}.items() if v is not None}
-    for field, value in changes.items():
-        setattr(team, field, value)
-    if changes:
-        team.save(update_fields=list(changes))
+    apply_changes(team, name=name, slug=slug, description=description)
     return team
 
 

@@ -5,8 +5,8 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api import ApiViewSet, StrictModelSerializer, StrictSerializer, error_responses, require_role
-from oncall.access import teams_visible_to
+from config.api_kit import ApiViewSet, StrictModelSerializer, StrictSerializer, error_responses
+from oncall.access import require_role, teams_visible_to
 from oncall.models import Membership
 
 from ..selectors import services_visible_to

@@ -1,7 +1,7 @@
 """What a page needs to know about the person looking at an incident."""
 from django import template
 
-from incidents.selectors import user_can_respond
+from oncall.access import user_can_respond
 
 register = template.Library()
 

@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from config.api import ApiViewSet, error_responses, int_query_param
+from config.api_kit import ApiViewSet, error_responses, int_query_param
 
 from .models import AuditEntry
 from .recording import AUDITED

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents.intake import heartbeats_check
+from incidents.alert_ingest import heartbeats_check
 from incidents.models import Incident, Integration
 from incidents.services import IncidentError, integration_create
 from tests.factories import ApiClient, IntegrationFactory, MembershipFactory, SuperuserFactory
@@ -135,7 +135,7 @@ def test_a_heartbeat_with_a_corrupt_config_does_not_stop_the_check_of_the_others
                                     config={"interval_seconds": 60, "grace_seconds": 0})
     # Written the way a row from before validation, or a hand edit in the database, would be.
     Integration.objects.filter(pk=corrupt.pk).update(config={"interval_seconds": 99999999999999999999})
-    with caplog.at_level(logging.ERROR, logger="incidents.intake"):
+    with caplog.at_level(logging.ERROR, logger="incidents.alert_ingest"):
         opened = heartbeats_check(now=timezone.now() + timedelta(minutes=5))
     assert [i.dedup_key for i in opened] == [f"heartbeat:{healthy.pk}"]
     assert Incident.objects.get().dedup_key == f"heartbeat:{healthy.pk}"

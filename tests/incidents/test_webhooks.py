@@ -13,7 +13,7 @@ from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
-from incidents.intake import RAW_ALERTS_KEPT, STATE_EVENTS_KEPT, SUPPRESSED_ALERTS_KEPT, heartbeats_check
+from incidents.alert_ingest import RAW_ALERTS_KEPT, STATE_EVENTS_KEPT, SUPPRESSED_ALERTS_KEPT, heartbeats_check
 from incidents.models import Alert, ChangeEvent, Incident, MaintenanceWindow
 from incidents.services import incident_reopen
 from tests.factories import IntegrationFactory, ServiceFactory
@@ -449,7 +449,7 @@ def test_incident_page_shows_what_the_alerts_said(client, hook, service):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_suppressed_alerts_are_all_accepted_while_the_oldest_are_trimmed(monkeypatch):
-    from incidents import intake
+    from incidents import alert_ingest as intake
 
     monkeypatch.setattr(intake, "SUPPRESSED_ALERTS_KEPT", 3)
     cache.clear()

@@ -142,7 +142,7 @@ def test_a_failed_action_is_not_recorded_so_twilio_may_retry_it(world, client, c
     def broken(**kwargs):
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr("notifications.inbound.incident_acknowledge", broken)
+    monkeypatch.setattr("notifications.responder_actions.incident_acknowledge", broken)
     client.raise_request_exception = False
     assert signed_post(client, "/notifications/twilio/sms/", params).status_code == 500
     monkeypatch.undo()

@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.process_helpers import (
+from tests.process import (
     DjangoProbe,
     FakeTwilio,
     Serve,

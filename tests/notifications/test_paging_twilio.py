@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from incidents.models import Incident
 from incidents.services import incident_trigger
-from notifications.inbound import parse_reply
+from notifications.responder_actions import parse_reply
 from notifications.models import Delivery
 from oncall.models import ContactMethod, Override
 from tests.notifications.conftest import TWILIO_TOKEN

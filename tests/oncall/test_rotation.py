@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from oncall.rotation import (
     OVERRIDE,
-    Layer,
-    Override,
-    Restriction,
+    LayerSpec,
+    OverrideSpec,
+    RestrictionSpec,
     Shift,
     final_shifts,
     gaps,
@@ -35,8 +35,8 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def daily(people=("ann", "bob", "cy"), start=date(2026, 1, 5), **kw) -> Layer:
-    return Layer(participants=people, turn_length=1, turn_unit="days",
+def daily(people=("ann", "bob", "cy"), start=date(2026, 1, 5), **kw) -> LayerSpec:
+    return LayerSpec(participants=people, turn_length=1, turn_unit="days",
                  handoff_time=kw.pop("handoff", time(9)), start=start, **kw)
 
 
@@ -60,9 +60,9 @@ def test_handoff_happens_exactly_at_handoff_time():
 
 
 def test_multi_day_and_weekly_turns_last_their_length():
-    three_days = Layer(participants=("a", "b"), turn_length=3, turn_unit="days",
+    three_days = LayerSpec(participants=("a", "b"), turn_length=3, turn_unit="days",
                        handoff_time=time(0), start=date(2026, 1, 1))
-    weekly = Layer(participants=("a", "b"), turn_length=1, turn_unit="weeks",
+    weekly = LayerSpec(participants=("a", "b"), turn_length=1, turn_unit="weeks",
                    handoff_time=time(10), start=date(2026, 1, 5))
     shifts = layer_shifts(layer=three_days, tz="UTC", start=utc(2026, 1, 1), end=utc(2026, 1, 10))
     assert [(s.start.day, s.end.day, s.person) for s in shifts] == [(1, 4, "a"), (4, 7, "b"), (7, 10, "a")]
@@ -72,7 +72,7 @@ def test_multi_day_and_weekly_turns_last_their_length():
 
 
 def test_hours_rotation_turns_every_n_hours():
-    layer = Layer(participants=("a", "b", "c"), turn_length=8, turn_unit="hours",
+    layer = LayerSpec(participants=("a", "b", "c"), turn_length=8, turn_unit="hours",
                   handoff_time=time(6), start=date(2026, 2, 1))
     shifts = layer_shifts(layer=layer, tz="UTC", start=utc(2026, 2, 1), end=utc(2026, 2, 2))
     assert [(s.start.hour, s.person) for s in shifts] == [(6, "a"), (14, "b"), (22, "c")]
@@ -101,8 +101,8 @@ def test_layer_without_participants_has_nobody():
 
 
 def test_rotation_started_years_ago_is_answered_fast_path():
-    layer = Layer(participants=("a", "b", "c"), turn_length=1, turn_unit="weeks",
-                  handoff_time=time(9), start=date(2001, 1, 1), restrictions=(Restriction.daily(time(8), time(20)),))
+    layer = LayerSpec(participants=("a", "b", "c"), turn_length=1, turn_unit="weeks",
+                  handoff_time=time(9), start=date(2001, 1, 1), restrictions=(RestrictionSpec.daily(time(8), time(20)),))
     # 2001-01-01 and 2040-01-02 are both Mondays; 2040-01-02 is week 2052 since.
     weeks = (date(2040, 1, 2) - date(2001, 1, 1)).days // 7
     at = datetime(2040, 1, 3, 12, tzinfo=ZoneInfo(NY))
@@ -128,28 +128,28 @@ def test_results_are_utc_even_for_other_aware_inputs():
 
 def test_override_must_end_after_it_starts():
     with pytest.raises(ValueError):
-        Override(person="x", start=utc(2026, 1, 2), end=utc(2026, 1, 2))
+        OverrideSpec(person="x", start=utc(2026, 1, 2), end=utc(2026, 1, 2))
 
 
 def test_naive_datetimes_are_rejected():
     with pytest.raises(ValueError):
         oncall_at(layers=[daily()], overrides=[], tz="UTC", at=datetime(2026, 1, 6))
     with pytest.raises(ValueError):
-        Override(person="x", start=datetime(2026, 1, 1), end=utc(2026, 1, 2))
+        OverrideSpec(person="x", start=datetime(2026, 1, 1), end=utc(2026, 1, 2))
 
 
 @pytest.mark.parametrize("bad", [{"turn_length": 0}, {"turn_unit": "months"}, {"handoff_time": time(9, tzinfo=UTC)}])
 def test_invalid_layers_are_rejected(bad):
     fields = dict(participants=("a",), turn_length=1, turn_unit="days", handoff_time=time(9), start=date(2026, 1, 1))
     with pytest.raises(ValueError):
-        Layer(**(fields | bad))
+        LayerSpec(**(fields | bad))
 
 
 def test_restriction_needs_both_weekdays_or_neither():
     with pytest.raises(ValueError):
-        Restriction(start=time(9), end=time(17), start_weekday=MON)
+        RestrictionSpec(start=time(9), end=time(17), start_weekday=MON)
     with pytest.raises(ValueError):
-        Restriction.weekly(7, time(9), MON, time(17))
+        RestrictionSpec.weekly(7, time(9), MON, time(17))
 
 
 # --------------------------------------------------------------------------- layers
@@ -157,7 +157,7 @@ def test_restriction_needs_both_weekdays_or_neither():
 
 def test_higher_layer_wins_where_it_has_someone():
     base = daily(people=("ann",))
-    business_hours = daily(people=("zed",), restrictions=(Restriction.daily(time(9), time(17)),))
+    business_hours = daily(people=("zed",), restrictions=(RestrictionSpec.daily(time(9), time(17)),))
     shifts = final_shifts(layers=[base, business_hours], overrides=[], tz="UTC",
                           start=utc(2026, 1, 6), end=utc(2026, 1, 7))
     assert [(s.start.hour, s.end.hour, s.person, s.source) for s in shifts] == [
@@ -181,7 +181,7 @@ def test_adjacent_turns_of_same_person_are_merged_in_final_schedule():
 
 def test_same_person_from_different_sources_is_not_merged():
     base = daily(people=("ann",))
-    top = daily(people=("ann",), restrictions=(Restriction.daily(time(9), time(17)),))
+    top = daily(people=("ann",), restrictions=(RestrictionSpec.daily(time(9), time(17)),))
     shifts = final_shifts(layers=[base, top], overrides=[], tz="UTC", start=utc(2026, 1, 6), end=utc(2026, 1, 7))
     assert [s.source for s in shifts] == [0, 1, 0]
 
@@ -196,7 +196,7 @@ def test_single_person_layer_has_open_ended_shift():
 
 
 def test_weekly_restriction_mon_9_to_fri_17():
-    layer = daily(restrictions=(Restriction.weekly(MON, time(9), FRI, time(17)),))
+    layer = daily(restrictions=(RestrictionSpec.weekly(MON, time(9), FRI, time(17)),))
     shifts = final_shifts(layers=[layer], overrides=[], tz="UTC", start=utc(2026, 1, 5), end=utc(2026, 1, 13))
     assert shifts[0].start == utc(2026, 1, 5, 9)  # Monday
     assert shifts[-2].end == utc(2026, 1, 9, 17)  # Friday
@@ -205,7 +205,7 @@ def test_weekly_restriction_mon_9_to_fri_17():
 
 
 def test_weekly_restriction_may_wrap_the_week():
-    weekend = Restriction.weekly(FRI, time(18), MON, time(8))
+    weekend = RestrictionSpec.weekly(FRI, time(18), MON, time(8))
     layer = daily(people=("ann",), restrictions=(weekend,))
     shift = oncall_at(layers=[layer], overrides=[], tz="UTC", at=utc(2026, 1, 11, 12))  # Sunday
     assert (shift.start, shift.end) == (utc(2026, 1, 9, 18), utc(2026, 1, 12, 8))
@@ -213,7 +213,7 @@ def test_weekly_restriction_may_wrap_the_week():
 
 
 def test_daily_restriction_crossing_midnight():
-    nights = Restriction.daily(time(22), time(6))
+    nights = RestrictionSpec.daily(time(22), time(6))
     layer = daily(people=("ann",), handoff=time(0), restrictions=(nights,))
     assert who([layer], utc(2026, 1, 6, 23)) == "ann"
     assert who([layer], utc(2026, 1, 7, 5, 59)) == "ann"
@@ -226,7 +226,7 @@ def test_daily_restriction_crossing_midnight():
 
 def test_restriction_masks_turns_instead_of_passing_them_on():
     # bob's turn (Jan 6) falls outside Mon-only window: nobody, not cy early.
-    monday_only = Restriction.weekly(MON, time(0), TUE, time(0))
+    monday_only = RestrictionSpec.weekly(MON, time(0), TUE, time(0))
     layer = daily(handoff=time(0), restrictions=(monday_only,))
     assert who([layer], utc(2026, 1, 5, 12)) == "ann"
     assert who([layer], utc(2026, 1, 6, 12)) is None
@@ -234,18 +234,18 @@ def test_restriction_masks_turns_instead_of_passing_them_on():
 
 
 def test_equal_start_and_end_means_the_whole_day():
-    layer = daily(people=("ann",), restrictions=(Restriction.daily(time(9), time(9)),))
+    layer = daily(people=("ann",), restrictions=(RestrictionSpec.daily(time(9), time(9)),))
     assert oncall_at(layers=[layer], overrides=[], tz="UTC", at=utc(2027, 5, 5)).end is None
 
 
 def test_restrictions_covering_the_week_together_mean_always():
-    halves = (Restriction.weekly(MON, time(0), THU, time(12)), Restriction.weekly(THU, time(12), MON, time(0)))
+    halves = (RestrictionSpec.weekly(MON, time(0), THU, time(12)), RestrictionSpec.weekly(THU, time(12), MON, time(0)))
     layer = daily(people=("ann",), restrictions=halves)
     assert oncall_at(layers=[layer], overrides=[], tz="UTC", at=utc(2027, 5, 5)).end is None
 
 
 def test_overlapping_restrictions_form_one_window():
-    overlapping = (Restriction.daily(time(8), time(12)), Restriction.daily(time(10), time(14)))
+    overlapping = (RestrictionSpec.daily(time(8), time(12)), RestrictionSpec.daily(time(10), time(14)))
     layer = daily(people=("ann",), restrictions=overlapping)
     shift = oncall_at(layers=[layer], overrides=[], tz="UTC", at=utc(2026, 1, 6, 9))
     assert (shift.start, shift.end) == (utc(2026, 1, 6, 8), utc(2026, 1, 6, 14))
@@ -256,7 +256,7 @@ def test_overlapping_restrictions_form_one_window():
 
 def test_override_wins_over_all_layers():
     layers = [daily(), daily(people=("zed",))]
-    override = Override(person="ovi", start=utc(2026, 1, 6, 10), end=utc(2026, 1, 6, 12))
+    override = OverrideSpec(person="ovi", start=utc(2026, 1, 6, 10), end=utc(2026, 1, 6, 12))
     shift = oncall_at(layers=layers, overrides=[override], tz="UTC", at=utc(2026, 1, 6, 11))
     assert shift == Shift(start=utc(2026, 1, 6, 10), end=utc(2026, 1, 6, 12), person="ovi", source=OVERRIDE)
     assert shift.is_override
@@ -264,8 +264,8 @@ def test_override_wins_over_all_layers():
 
 
 def test_later_override_wins_when_overrides_overlap():
-    long = Override(person="a", start=utc(2026, 1, 6, 0), end=utc(2026, 1, 6, 10))
-    short = Override(person="b", start=utc(2026, 1, 6, 4), end=utc(2026, 1, 6, 6))
+    long = OverrideSpec(person="a", start=utc(2026, 1, 6, 0), end=utc(2026, 1, 6, 10))
+    short = OverrideSpec(person="b", start=utc(2026, 1, 6, 4), end=utc(2026, 1, 6, 6))
     shifts = final_shifts(layers=[], overrides=[long, short], tz="UTC", start=utc(2026, 1, 5), end=utc(2026, 1, 7))
     assert [(s.start.hour, s.end.hour, s.person) for s in shifts] == [(0, 4, "a"), (4, 6, "b"), (6, 10, "a")]
     shifts = final_shifts(layers=[], overrides=[short, long], tz="UTC", start=utc(2026, 1, 5), end=utc(2026, 1, 7))
@@ -273,15 +273,15 @@ def test_later_override_wins_when_overrides_overlap():
 
 
 def test_override_fills_a_gap_and_touching_overrides_of_one_person_merge():
-    overrides = [Override(person="a", start=utc(2026, 1, 6, 1), end=utc(2026, 1, 6, 2)),
-                 Override(person="a", start=utc(2026, 1, 6, 2), end=utc(2026, 1, 6, 3))]
+    overrides = [OverrideSpec(person="a", start=utc(2026, 1, 6, 1), end=utc(2026, 1, 6, 2)),
+                 OverrideSpec(person="a", start=utc(2026, 1, 6, 2), end=utc(2026, 1, 6, 3))]
     assert oncall_at(layers=[], overrides=overrides, tz="UTC", at=utc(2026, 1, 6, 1, 30)) == \
         Shift(start=utc(2026, 1, 6, 1), end=utc(2026, 1, 6, 3), person="a", source=OVERRIDE)
 
 
 def test_layer_shift_resumes_around_an_override():
     layer = daily(people=("ann",))
-    override = Override(person="ovi", start=utc(2026, 1, 6, 10), end=utc(2026, 1, 6, 12))
+    override = OverrideSpec(person="ovi", start=utc(2026, 1, 6, 10), end=utc(2026, 1, 6, 12))
     before = oncall_at(layers=[layer], overrides=[override], tz="UTC", at=utc(2026, 1, 6, 9))
     after = oncall_at(layers=[layer], overrides=[override], tz="UTC", at=utc(2026, 1, 6, 12))
     assert (before.start, before.end) == (utc(2026, 1, 5, 9), utc(2026, 1, 6, 10))
@@ -292,12 +292,12 @@ def test_layer_shift_resumes_around_an_override():
 
 
 def test_oncall_at_returns_none_in_a_gap():
-    layer = daily(restrictions=(Restriction.daily(time(9), time(17)),))
+    layer = daily(restrictions=(RestrictionSpec.daily(time(9), time(17)),))
     assert oncall_at(layers=[layer], overrides=[], tz="UTC", at=utc(2026, 1, 6, 20)) is None
 
 
 def test_gaps_lists_the_uncovered_stretches():
-    layer = daily(restrictions=(Restriction.daily(time(9), time(17)),))
+    layer = daily(restrictions=(RestrictionSpec.daily(time(9), time(17)),))
     start, end = utc(2026, 1, 6), utc(2026, 1, 8)
     shifts = final_shifts(layers=[layer], overrides=[], tz="UTC", start=start, end=end)
     assert gaps(shifts=shifts, start=start, end=end) == [
@@ -331,8 +331,8 @@ def minutes(lo, hi):
 
 
 restrictions = st.one_of(
-    st.builds(Restriction.daily, quarter_times, quarter_times),
-    st.builds(Restriction.weekly, st.integers(0, 6), quarter_times, st.integers(0, 6), quarter_times),
+    st.builds(RestrictionSpec.daily, quarter_times, quarter_times),
+    st.builds(RestrictionSpec.weekly, st.integers(0, 6), quarter_times, st.integers(0, 6), quarter_times),
 )
 
 
@@ -341,7 +341,7 @@ def layers_near(draw, pivot):
     unit = draw(st.sampled_from(["hours", "days", "weeks"]))
     days_back = draw(st.one_of(st.integers(-12, 40), st.integers(0, 3000)))
     end = draw(st.none() | minutes(-3 * 1440, 30 * 1440).map(lambda d: pivot + d))
-    return Layer(participants=tuple(draw(st.lists(st.sampled_from(PEOPLE), min_size=1, max_size=5))),
+    return LayerSpec(participants=tuple(draw(st.lists(st.sampled_from(PEOPLE), min_size=1, max_size=5))),
                  turn_length=draw(LENGTHS[unit]), turn_unit=unit, handoff_time=draw(quarter_times),
                  start=pivot.date() - timedelta(days=days_back), end=end,
                  restrictions=tuple(draw(st.lists(restrictions, max_size=2))))
@@ -354,7 +354,7 @@ def schedules(draw):
     start = pivot + draw(minutes(-10 * 1440, 2 * 1440))
     end = start + draw(minutes(60, 21 * 1440))
     overrides = draw(st.lists(st.builds(
-        lambda person, at, length: Override(person=person, start=start + at, end=start + at + length),
+        lambda person, at, length: OverrideSpec(person=person, start=start + at, end=start + at + length),
         st.sampled_from(PEOPLE + ["ovi"]), minutes(-1440, 22 * 1440), minutes(15, 3 * 1440)), max_size=4))
     return dict(layers=draw(st.lists(layers_near(pivot), min_size=1, max_size=4)), overrides=overrides,
                 tz=tz, start=start, end=end), Sampler(draw(st.randoms(use_true_random=False)), pivot)
@@ -457,7 +457,7 @@ def test_oncall_at_equals_the_final_interval_containing_the_instant(drawn):
             assert clipped == expected
 
 
-def in_wall_window(r: Restriction, wall: datetime) -> bool:
+def in_wall_window(r: RestrictionSpec, wall: datetime) -> bool:
     """Independent check of a restriction, on the local wall clock."""
     def position(weekday, clock: time) -> timedelta:
         return timedelta(days=weekday or 0, hours=clock.hour, minutes=clock.minute,
@@ -471,7 +471,7 @@ def in_wall_window(r: Restriction, wall: datetime) -> bool:
     return opens <= pos < closes if opens < closes else (pos >= opens or pos < closes)
 
 
-def wall_clock_person(layer: Layer, zone: ZoneInfo, t: datetime):
+def wall_clock_person(layer: LayerSpec, zone: ZoneInfo, t: datetime):
     """Who the layer has at t, worked out from the local wall clock.
 
     Valid for instants that are not the second pass of a repeated hour."""

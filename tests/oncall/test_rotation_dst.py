@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from oncall.rotation import Layer, Restriction, final_shifts, layer_shifts, oncall_at, resolve_local
+from oncall.rotation import LayerSpec, RestrictionSpec, final_shifts, layer_shifts, oncall_at, resolve_local
 
 NY, BERLIN, LORD_HOWE = "America/New_York", "Europe/Berlin", "Australia/Lord_Howe"
 MON, FRI = 0, 4
@@ -23,8 +23,8 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def rotation(unit="days", handoff=time(9), start=date(2026, 1, 5), length=1, **kw) -> Layer:
-    return Layer(participants=("a", "b", "c"), turn_length=length, turn_unit=unit,
+def rotation(unit="days", handoff=time(9), start=date(2026, 1, 5), length=1, **kw) -> LayerSpec:
+    return LayerSpec(participants=("a", "b", "c"), turn_length=length, turn_unit=unit,
                  handoff_time=handoff, start=start, **kw)
 
 
@@ -170,7 +170,7 @@ def test_twelve_hour_rotation_stays_twelve_real_hours_across_dst(start, first_ut
 
 
 def test_daily_restriction_window_tracks_new_york_dst():
-    layer = rotation(restrictions=(Restriction.daily(time(9), time(17)),))
+    layer = rotation(restrictions=(RestrictionSpec.daily(time(9), time(17)),))
     shifts = final_shifts(layers=[layer], overrides=[], tz=NY, start=utc(2026, 3, 6), end=utc(2026, 3, 10))
     assert [(s.start, s.end) for s in shifts] == [
         (utc(2026, 3, d, h), utc(2026, 3, d, h + 8)) for d, h in ((6, 14), (7, 14), (8, 13), (9, 13))]
@@ -179,32 +179,32 @@ def test_daily_restriction_window_tracks_new_york_dst():
 
 
 def test_weekly_restriction_mon_9_to_fri_17_tracks_berlin_dst():
-    layer = rotation(unit="weeks", restrictions=(Restriction.weekly(MON, time(9), FRI, time(17)),))
+    layer = rotation(unit="weeks", restrictions=(RestrictionSpec.weekly(MON, time(9), FRI, time(17)),))
     windows = final_shifts(layers=[layer], overrides=[], tz=BERLIN, start=utc(2026, 3, 21), end=utc(2026, 4, 5))
     assert [(s.start, s.end) for s in windows] == [
         (utc(2026, 3, 23, 8), utc(2026, 3, 27, 16)), (utc(2026, 3, 30, 7), utc(2026, 4, 3, 15))]
 
 
 def test_restriction_window_opening_in_the_skipped_hour_opens_when_the_gap_ends():
-    layer = rotation(restrictions=(Restriction.daily(time(2), time(4)),))
+    layer = rotation(restrictions=(RestrictionSpec.daily(time(2), time(4)),))
     shift = oncall_at(layers=[layer], overrides=[], tz=NY, at=utc(2026, 3, 8, 7, 30))
     assert (shift.start, shift.end) == (utc(2026, 3, 8, 7), utc(2026, 3, 8, 8))  # 03:00-04:00 EDT
 
 
 def test_restriction_window_inside_the_skipped_hour_is_empty_that_day():
-    layer = rotation(restrictions=(Restriction.daily(time(2), time(2, 45)),))
+    layer = rotation(restrictions=(RestrictionSpec.daily(time(2), time(2, 45)),))
     shifts = layer_shifts(layer=layer, tz=NY, start=utc(2026, 3, 7), end=utc(2026, 3, 10))
     assert [local(s.start, NY).date() for s in shifts] == [date(2026, 3, 7), date(2026, 3, 9)]
 
 
 def test_restriction_window_over_the_repeated_hour_covers_both_passes():
-    layer = rotation(restrictions=(Restriction.daily(time(1), time(2)),))
+    layer = rotation(restrictions=(RestrictionSpec.daily(time(1), time(2)),))
     shift = oncall_at(layers=[layer], overrides=[], tz=NY, at=utc(2026, 11, 1, 6, 30))  # 01:30 EST
     assert (shift.start, shift.end) == (utc(2026, 11, 1, 5), utc(2026, 11, 1, 7))  # two real hours
 
 
 def test_restriction_window_ending_in_the_repeated_hour_ends_at_its_first_pass():
-    layer = rotation(restrictions=(Restriction.daily(time(0), time(1, 30)),))
+    layer = rotation(restrictions=(RestrictionSpec.daily(time(0), time(1, 30)),))
     shift = oncall_at(layers=[layer], overrides=[], tz=NY, at=utc(2026, 11, 1, 5))
     assert shift.end == utc(2026, 11, 1, 5, 30)  # 01:30 EDT
     assert oncall_at(layers=[layer], overrides=[], tz=NY, at=utc(2026, 11, 1, 6, 15)) is None  # 01:15 EST

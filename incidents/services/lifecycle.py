@@ -1,0 +1,225 @@
+"""An incident's life: opened (or counted again) by alerts, acknowledged, mitigated, resolved,
+reopened; notes and severity. Each function is one verb, keyword-only, one transaction, and one
+timeline line naming who did it and through which channel."""
+import uuid
+from datetime import datetime
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from config.celery import send_after_commit
+from config.metrics import INCIDENTS_OPENED, count_after_commit
+from oncall.models import Team
+
+from ..models import Incident, Service, Severity, TimelineEvent, Urgency
+from ..outgoing.events import webhook_events_emit
+from .errors import AlreadyHandled, IncidentError, InvalidTransition
+
+
+Status = Incident.Status
+
+
+def timeline_add(
+    *, incident: Incident, kind: str, text: str = "", actor: User | None = None,
+    via: str = TimelineEvent.Via.SYSTEM, data: dict | None = None, at: datetime | None = None,
+) -> TimelineEvent:
+    event = TimelineEvent.objects.create(
+        incident=incident, kind=kind, text=text, actor=actor, via=via, data=data or {}, at=at or timezone.now()
+    )
+    webhook_events_emit(timeline_event=event)
+    return event
+
+
+def _next_incident_number(team_id: int) -> int:
+    # The update takes the team row's lock until commit, so numbers are gap-free and unique
+    # even with many workers opening incidents for one team at once.
+    Team.objects.filter(pk=team_id).update(last_incident_number=F("last_incident_number") + 1)
+    return Team.objects.filter(pk=team_id).values_list("last_incident_number", flat=True).get()
+
+
+def incident_trigger(
+    *, service: Service, title: str, dedup_key: str | None = None, severity: str = Severity.SEV3,
+    urgency: str = Urgency.HIGH, by: User | None = None, via: str = TimelineEvent.Via.SYSTEM,
+    details: dict | None = None, links: list | None = None, source: str = "", at: datetime | None = None,
+) -> tuple[Incident, bool]:
+    """Open an incident, or count one more alert on the open incident with the same dedup key.
+
+    Returns (incident, created). Concurrent calls with one key open exactly one incident: the
+    partial unique constraint on (service, dedup_key) decides, and the loser counts its alert on
+    the winner's incident. An alert on an open incident costs one row update (an alert storm
+    must not write a timeline line per alert); it refreshes the incident's details and links.
+    """
+    at = at or timezone.now()
+    dedup_key = dedup_key or uuid.uuid4().hex
+    latest = {"source": source[:255], "details": details or {}, "links": links or []}
+    with transaction.atomic():
+        existing = _bump_open_incident(service=service, dedup_key=dedup_key, at=at, latest=latest)
+        if existing:
+            return existing, False
+        try:
+            with transaction.atomic():
+                incident = Incident.objects.create(
+                    team_id=service.team_id, number=_next_incident_number(service.team_id), service=service,
+                    title=title[:1024], dedup_key=dedup_key, severity=severity, urgency=urgency,
+                    triggered_at=at, alert_count=1, last_alert_at=at, **latest,
+                    # The paging engine picks up every incident whose escalation is due.
+                    next_escalation_at=at,
+                )
+        except IntegrityError:
+            existing = _bump_open_incident(service=service, dedup_key=dedup_key, at=at, latest=latest)
+            if existing is None:
+                raise
+            return existing, False
+        timeline_add(
+            incident=incident, kind="triggered", actor=by, via=via, at=at,
+            text=f"Triggered: {incident.title}", data={"dedup_key": dedup_key, "source": latest["source"]},
+        )
+        kick_engine(incident.pk)
+        announce(incident.pk)
+        count_after_commit(INCIDENTS_OPENED, service=service.name, severity=severity)
+    return incident, True
+
+
+def kick_engine(incident_id: int) -> None:
+    """Start paging once the incident is committed. By task name: incidents never imports
+    notifications. If the message is lost, the engine's sweep finds next_escalation_at anyway."""
+    send_after_commit("notifications.escalate", args=[incident_id])
+
+
+def announce(incident_id: int) -> None:
+    """Tell the notifications app, after commit, that the incident changed (Slack messages
+    about it are updated in place)."""
+    send_after_commit("notifications.incident_changed", args=[incident_id])
+
+
+def _bump_open_incident(*, service: Service, dedup_key: str, at: datetime, latest: dict) -> Incident | None:
+    open_ = Incident.objects.filter(service=service, dedup_key=dedup_key).exclude(status=Status.RESOLVED)
+    changes = {k: v for k, v in latest.items() if v}
+    if not open_.update(alert_count=F("alert_count") + 1, last_alert_at=at, updated_at=timezone.now(), **changes):
+        return None
+    return open_.get()
+
+
+def transition(
+    *, incident: Incident, to: str, allowed_from: tuple[str, ...], by: User | None, via: str,
+    kind: str, text: str, changes: dict, at: datetime | None = None, data: dict | None = None,
+    expect: dict | None = None,
+) -> Incident:
+    """Move an incident between states with a conditional update, so that of two concurrent
+    requests exactly one wins and the other learns what happened instead. `expect`: further
+    fields that must still hold the values the caller read."""
+    now = at or timezone.now()
+    with transaction.atomic():
+        won = Incident.objects.filter(pk=incident.pk, status__in=allowed_from, **(expect or {})).update(
+            status=to, updated_at=now, **changes
+        )
+        if not won:
+            current = Incident.objects.select_related("acknowledged_by").get(pk=incident.pk)
+            if current.status in allowed_from:
+                raise AlreadyHandled(f"Incident #{current.number} changed meanwhile (someone else acted on it); "
+                                     "reload it and try again.")
+            if current.status == to and kind != "reopened":
+                who = f" by {current.acknowledged_by}" if to == Status.ACKNOWLEDGED and current.acknowledged_by else ""
+                raise AlreadyHandled(f"Incident #{current.number} is already {current.status}{who}.")
+            allowed = " or ".join(allowed_from)
+            raise InvalidTransition(
+                f"Incident #{current.number} is {current.status}; only a {allowed} incident can be {kind}."
+            )
+        timeline_add(incident=incident, kind=kind, text=text, actor=by, via=via, data=data, at=now)
+        announce(incident.pk)
+    incident.refresh_from_db()
+    return incident
+
+
+def who_did(by: User | None) -> str:
+    return by.get_username() if by else "the system"
+
+
+def incident_acknowledge(*, incident: Incident, by: User | None, via: str, note: str = "") -> Incident:
+    """Stop the escalation and record who took the page."""
+    now = timezone.now()
+    return transition(
+        incident=incident, to=Status.ACKNOWLEDGED, allowed_from=(Status.TRIGGERED,), by=by, via=via,
+        kind="acknowledged", text=note or f"Acknowledged by {who_did(by)}",
+        at=now, changes={"acknowledged_at": now, "acknowledged_by": by, "next_escalation_at": None,
+                         "unreachable_since": None},
+    )
+
+
+def incident_mitigate(*, incident: Incident, by: User | None, via: str, note: str = "") -> Incident:
+    """Impact is over though the cause may remain. Mitigating an unacknowledged incident also
+    acknowledges it: someone is clearly on it, so paging must stop."""
+    now = timezone.now()
+    with transaction.atomic():
+        incident = transition(
+            incident=incident, to=Status.MITIGATED, allowed_from=(Status.TRIGGERED, Status.ACKNOWLEDGED),
+            by=by, via=via, kind="mitigated", text=note or f"Mitigated by {who_did(by)}",
+            at=now, changes={"mitigated_at": now, "next_escalation_at": None, "unreachable_since": None},
+        )
+        if Incident.objects.filter(pk=incident.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=now, acknowledged_by=by
+        ):
+            incident.refresh_from_db()
+    return incident
+
+
+def incident_resolve(*, incident: Incident, by: User | None, via: str, note: str = "") -> Incident:
+    return transition(
+        incident=incident, to=Status.RESOLVED, allowed_from=Incident.OPEN_STATUSES, by=by, via=via,
+        kind="resolved", text=note or f"Resolved by {who_did(by)}",
+        changes={"resolved_at": timezone.now(), "resolved_by": by, "next_escalation_at": None,
+                 "unreachable_since": None},
+    )
+
+
+def incident_reopen(*, incident: Incident, by: User | None, via: str, reason: str = "") -> Incident:
+    """Back to triggered, paging again from the first step."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            reopened = transition(
+                incident=incident, to=Status.TRIGGERED, allowed_from=(Status.RESOLVED,), by=by, via=via,
+                kind="reopened", text=reason or f"Reopened by {who_did(by)}",
+                at=now, changes={
+                    "acknowledged_at": None, "acknowledged_by": None, "mitigated_at": None,
+                    "resolved_at": None, "resolved_by": None, "reopened_at": now, "next_escalation_at": now,
+                    "escalation_step": 0, "escalation_loop": 0, "paging_round": F("paging_round") + 1,
+                },
+            )
+            kick_engine(reopened.pk)
+        return reopened
+    except IntegrityError:
+        other = Incident.objects.filter(service_id=incident.service_id, dedup_key=incident.dedup_key).exclude(
+            status=Status.RESOLVED).first()
+        number = f" #{other.number}" if other else ""
+        raise InvalidTransition(
+            f"Incident #{incident.number} cannot be reopened: incident{number} is already open "
+            "for the same alert (dedup key)."
+        ) from None
+
+
+def incident_note_add(*, incident: Incident, by: User | None, via: str, text: str) -> TimelineEvent:
+    text = (text or "").strip()
+    if not text:
+        raise IncidentError("A note needs some text.")
+    if len(text) > 10_000:
+        raise IncidentError("A note is limited to 10,000 characters.")
+    return timeline_add(incident=incident, kind="note", text=text, actor=by, via=via)
+
+
+def incident_severity_set(*, incident: Incident, severity: str, by: User | None, via: str) -> Incident:
+    if severity not in Severity.values:
+        raise IncidentError(f"Unknown severity {severity!r}; use one of {', '.join(Severity.values)}.")
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        if locked.severity != severity:
+            previous = locked.severity
+            Incident.objects.filter(pk=incident.pk).update(severity=severity, updated_at=timezone.now())
+            timeline_add(
+                incident=incident, kind="severity_changed", actor=by, via=via,
+                text=f"Severity {previous} → {severity}", data={"from": previous, "to": severity},
+            )
+    incident.refresh_from_db()
+    return incident

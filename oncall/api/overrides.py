@@ -1,0 +1,87 @@
+"""/api/v1/overrides/: someone taking a shift; responders and managers add and remove them, as
+taking a shift or swapping is everyday work."""
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from config.api_kit import ApiViewSet, StrictSerializer
+
+from ..access import require_role
+from ..models import Override, Schedule
+from ..schedules import override_create, override_delete, overrides_visible_to
+from .common import (
+    CREATE_ERRORS,
+    DELETE_ERRORS,
+    LIST_ERRORS,
+    READ_ERRORS,
+    RESPONDER,
+    SCHEDULE_FILTER,
+    ScheduleScopedMixin,
+    UtcDateTimeField,
+    filtered_by,
+    team_members,
+    user_id_field,
+)
+
+
+class OverrideSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Override
+        fields = ["id", "schedule", "user", "username", "starts_at", "ends_at", "created_by", "created_at"]
+        read_only_fields = fields
+
+
+class OverrideCreateSerializer(ScheduleScopedMixin, StrictSerializer):
+    schedule = serializers.PrimaryKeyRelatedField(queryset=Schedule.objects.none())
+    user = user_id_field(help_text="Who takes the shift: a member of the schedule's team (user id).")
+    starts_at = UtcDateTimeField()
+    ends_at = UtcDateTimeField(help_text="After starts_at, at most 366 days later.")
+
+    def validate(self, attrs):
+        if attrs["ends_at"] <= attrs["starts_at"]:
+            raise serializers.ValidationError({"ends_at": "Must be after starts_at."})
+        try:
+            [attrs["user"]] = team_members(team=attrs["schedule"].team, ids=[attrs["user"]])
+        except serializers.ValidationError as e:
+            raise serializers.ValidationError({"user": e.detail}) from None
+        return attrs
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[SCHEDULE_FILTER], responses={200: OverrideSerializer(many=True), **LIST_ERRORS}),
+    retrieve=extend_schema(responses={200: OverrideSerializer, **READ_ERRORS}),
+    create=extend_schema(
+        summary="Someone takes the shift between two instants, above every layer (responders and managers)",
+        request=OverrideCreateSerializer, responses={201: OverrideSerializer, **CREATE_ERRORS},
+    ),
+    destroy=extend_schema(responses={204: None, **DELETE_ERRORS}),
+)
+@extend_schema(tags=["schedules"])
+class OverrideViewSet(ApiViewSet):
+    serializer_class = OverrideSerializer
+
+    def get_queryset(self):
+        return overrides_visible_to(self.request.user)
+
+    def list(self, request):
+        return self.paginated(filtered_by(request, self.get_queryset(), "schedule"), OverrideSerializer)
+
+    def retrieve(self, request, pk=None):
+        return Response(OverrideSerializer(self.get_object()).data)
+
+    def create(self, request):
+        body = OverrideCreateSerializer(data=request.data, user=request.user)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        require_role(user=request.user, team=data["schedule"].team, role=RESPONDER, to="add overrides")
+        override = override_create(**data, created_by=request.user)
+        return Response(OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, pk=None):
+        override = self.get_object()
+        require_role(user=request.user, team=override.schedule.team, role=RESPONDER, to="remove overrides")
+        override_delete(override=override)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,78 @@
+"""Schedules as the rest of Vigil sees them, split along their seams: maths.py adapts rows to the
+rotation maths (oncall/rotation.py), selectors.py reads, services.py writes, display.py shapes
+them for pages, feeds and the API. Callers import from here."""
+from .maths import (
+    MAX_SHIFTS_RANGE,
+    ScheduleError,
+    ScheduleMaths,
+    schedule_maths,
+    schedule_rows,
+    zone_or_error,
+)
+from .selectors import (
+    calendar_feed_find,
+    calendar_feeds_visible_to,
+    layers_visible_to,
+    oncall_users_at,
+    overrides_visible_to,
+    schedule_shifts,
+    schedules_oncall_at,
+    schedules_visible_to,
+    user_shifts,
+)
+from .services import (
+    calendar_feed_create,
+    calendar_feed_revoke,
+    layer_create,
+    layer_delete,
+    layer_participants_set,
+    layer_restrictions_set,
+    layer_update,
+    override_cancel,
+    override_create,
+    override_delete,
+    schedule_create,
+    schedule_update,
+)
+from .display import (
+    LayerLabel,
+    calendar_feed_url,
+    schedule_layer_labels,
+    schedule_timeline,
+    usernames_by_id,
+)
+
+__all__ = [
+    "MAX_SHIFTS_RANGE",
+    "ScheduleError",
+    "ScheduleMaths",
+    "schedule_maths",
+    "schedule_rows",
+    "zone_or_error",
+    "calendar_feed_find",
+    "calendar_feeds_visible_to",
+    "layers_visible_to",
+    "oncall_users_at",
+    "overrides_visible_to",
+    "schedule_shifts",
+    "schedules_oncall_at",
+    "schedules_visible_to",
+    "user_shifts",
+    "calendar_feed_create",
+    "calendar_feed_revoke",
+    "layer_create",
+    "layer_delete",
+    "layer_participants_set",
+    "layer_restrictions_set",
+    "layer_update",
+    "override_cancel",
+    "override_create",
+    "override_delete",
+    "schedule_create",
+    "schedule_update",
+    "LayerLabel",
+    "calendar_feed_url",
+    "schedule_layer_labels",
+    "schedule_timeline",
+    "usernames_by_id",
+]
