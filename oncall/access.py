@@ -62,8 +62,18 @@ def user_role_in(*, user: User, team_id: int) -> str | None:
     return Membership.objects.filter(user=user, team_id=team_id).values_list("role", flat=True).first()
 
 
+RESPONDING_ROLES = (Membership.Role.RESPONDER, Membership.Role.MANAGER)
+
+
 def user_can_respond(*, user: User, team_id: int) -> bool:
-    return user_role_in(user=user, team_id=team_id) in (Membership.Role.RESPONDER, Membership.Role.MANAGER)
+    return user_role_in(user=user, team_id=team_id) in RESPONDING_ROLES
+
+
+def responding_team_ids(user: User) -> set[int] | None:
+    """The teams whose incidents the person may change, in one query; None for a superuser (all)."""
+    if user.is_superuser:
+        return None
+    return set(Membership.objects.filter(user=user, role__in=RESPONDING_ROLES).values_list("team_id", flat=True))
 
 
 def user_can_manage(*, user: User, team_id: int) -> bool:
