@@ -67,11 +67,24 @@ def escalate(*, incident_id: int, now: datetime | None = None) -> list[Delivery]
         else:
             # Past the end only when the policy lost steps since the position was set: start at the top.
             index = incident.escalation_step if incident.escalation_step < len(plan.steps) else 0
+            _record_escalation(incident=incident, index=index, now=now)
             deliveries = _page_step(incident=incident, step=plan.steps[index], index=index, now=now)
             next_at = _advance(incident=incident, index=index, steps=plan.steps, repeat_count=plan.repeat_count,
                                now=now)
         _enqueue(deliveries, incident.pk, next_at)
     return deliveries
+
+
+def _record_escalation(*, incident: Incident, index: int, now: datetime) -> None:
+    """A step reached because nobody acknowledged the one before is an escalation, on the timeline
+    (and so to outgoing webhooks). The first step paged in a round is not: that round began with a
+    trigger, a reopen, or a person's action (escalate now, reassign), which wrote its own line."""
+    if not Page.objects.filter(incident_id=incident.pk, round=incident.paging_round).exists():
+        return
+    label = f"step {index + 1}" + (f", repeat {incident.escalation_loop}" if incident.escalation_loop else "")
+    timeline_add(incident=incident, kind="escalated", at=now,
+                 text=f"Nobody acknowledged in time: escalating to {label}",
+                 data={"step": index, "loop": incident.escalation_loop, "automatic": True})
 
 
 def _page_step(*, incident: Incident, step: PlanStep, index: int, now: datetime) -> list[Delivery]:

@@ -327,3 +327,22 @@ def test_escalators_running_at_once_page_each_person_once():
     assert Delivery.objects.filter(page__incident=incident).count() == 2
     incident.refresh_from_db()
     assert incident.escalation_step == 1
+
+
+def test_a_step_reached_because_nobody_acknowledged_is_an_escalation_on_the_timeline(world, clock):
+    incident = open_incident(world)
+    run_due_work()
+    assert not incident.timeline.filter(kind="escalated").exists()  # the first step is no escalation
+    clock.shift(timedelta(minutes=5))
+    run_due_work()
+    [event] = incident.timeline.filter(kind="escalated")
+    assert event.actor is None and event.data == {"step": 1, "loop": 0, "automatic": True}
+    assert "step 2" in event.text
+
+
+def test_escalating_now_is_one_escalation_not_two(world, clock):
+    incident = open_incident(world)
+    run_due_work()
+    incident_escalate_now(incident=incident, by=world["alice"], via="web")
+    run_due_work()
+    assert incident.timeline.filter(kind="escalated").count() == 1
