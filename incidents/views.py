@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 from .display import web_link, what_the_alerts_say
 from .forms import NoteForm, TransitionForm
 from .models import Incident, TimelineEvent
+from .panel import panel_context
 from .selectors import (
     INCIDENT_LIST_FILTERS,
     incident_recent_alerts,
@@ -186,6 +187,7 @@ def _render_detail(request: HttpRequest, incident: Incident, *, note_form: NoteF
         "runbook_url": web_link(incident.service.runbook_url),
         **what_the_alerts_say(details=incident.details, links=incident.links),
         "changes": service_recent_changes(service=incident.service, before=incident.triggered_at),
+        **panel_context(incident=incident, can_respond=can_respond),
     }
     return render(request, "incidents/detail.html", context, status=status)
 
