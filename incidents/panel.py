@@ -102,7 +102,9 @@ def panel_state(facts: PanelFacts) -> PanelState:
     )
     items = {item.key: item for step in steps for item in step.items}
     candidates = [item for item in items.values() if not item.optional and not item.done]
-    if mitigated:
+    if resolved:
+        candidates = []
+    elif mitigated:
         candidates = [item for item in candidates if item.key in AFTER_MITIGATION]
     return PanelState(steps=steps, next=candidates[0] if candidates else None, items=items)
 
