@@ -136,6 +136,7 @@ def test_the_panel_fits_a_phone_and_axe_finds_nothing_serious(live_server, phone
     assert found == {}, "panel wider than the screen (px too wide)"
     page.set_viewport_size({"width": 375, "height": 800})
     page.locator("#step-communicate > summary").click()  # done, so folded
+    page.locator("#panel").screenshot(path=str(tmp_path / "panel-only-375.png"))
     for name in ("Set commander", "Add symptom", "Add evidence", "Choose", "Add task", "Mark mitigated",
                  "Resolve with this summary"):
         assert height(page.get_by_role("button", name=name).first) >= 44, name

@@ -7,12 +7,12 @@ import pytest
 import time_machine
 
 from incidents.models import IncidentFinding, IncidentRole, IncidentTask, TimelineEvent
-from incidents.services import IncidentError, incident_acknowledge, incident_mitigate
+from incidents.services import IncidentError, incident_mitigate
 from incidents.workflow import (
     incident_action_choose, incident_finding_add, incident_finding_remove, incident_role_assign, incident_task_add,
     incident_task_remove, incident_task_toggle,
 )
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 WEB = TimelineEvent.Via.WEB
