@@ -52,7 +52,9 @@ def incident_role_assign(*, incident: Incident, role: str, user: User | None, by
     _member(incident=incident, user=user, what=Role(role).label.lower())
     label = Role(role).label
     with transaction.atomic():
-        current = IncidentRole.objects.select_for_update().filter(incident=incident, role=role).first()
+        # The incident row's lock: two people naming a commander at once take turns, the last one holds it.
+        Incident.objects.select_for_update().filter(pk=incident.pk).get()
+        current = IncidentRole.objects.filter(incident=incident, role=role).select_related("user").first()
         previous = current.user if current else None
         if previous == user:
             return current
