@@ -134,8 +134,9 @@ def responders_of(incident: Incident) -> QuerySet[User]:
         memberships__role__in=(Membership.Role.RESPONDER, Membership.Role.MANAGER)).order_by("username").distinct()
 
 
-def panel_context(*, incident: Incident, can_respond: bool) -> dict:
-    """What incidents/_panel.html needs, under one key."""
+def panel_context(*, incident: Incident, can_respond: bool, retry: dict | None = None) -> dict:
+    """What incidents/_panel.html needs, under one key. `retry`: a refused form to show again,
+    with its error and what was typed (incidents/panel_views.py)."""
     roles = list(IncidentRole.objects.filter(incident=incident).select_related("user"))
     findings = list(IncidentFinding.objects.filter(incident=incident).select_related("owner", "created_by"))
     tasks = list(IncidentTask.objects.filter(incident=incident).select_related("owner"))
@@ -158,4 +159,5 @@ def panel_context(*, incident: Incident, can_respond: bool) -> dict:
         "runbook_url": web_link(incident.service.runbook_url),
         "can_mitigate": incident.status in (Incident.Status.TRIGGERED, Incident.Status.ACKNOWLEDGED),
         "can_resolve": incident.is_open,
+        "retry": retry or {},
     }}

@@ -1,6 +1,6 @@
 """The small forms of the incident page's guided panel. Each is a POST that parses its fields,
-calls one service with via="web", and goes back to the panel (#panel) with a message: a refusal
-is news for the person, never an error page."""
+calls one service with via="web", and goes back to the panel (#panel) with a message. A form
+refused for what was typed in it comes back as a 400 with the reason beside it and the text kept."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -9,10 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from .forms import NoteForm
 from .models import Incident, IncidentFinding, IncidentTask, TimelineEvent
 from .panel import responders_of
 from .selectors import incidents_visible_to, user_can_respond
 from .services import AlreadyHandled, IncidentError, incident_mitigate, incident_resolve
+from .views import _render_detail
 from .workflow import (
     incident_action_choose,
     incident_finding_add,
@@ -49,13 +51,22 @@ def _person(incident: Incident, raw: str | None) -> User | None:
     return person
 
 
-def _run(request: HttpRequest, incident: Incident, done: str, change) -> HttpResponse:
+STEP_OF_KIND = {"symptom": "learn", "scope": "learn", "evidence": "learn", "hypothesis": "learn"}
+
+
+def _run(request: HttpRequest, incident: Incident, done: str, change, retry: dict | None = None) -> HttpResponse:
+    """`retry` names the form (and what was typed in it) to show again if the service refuses it."""
     try:
         change()
     except AlreadyHandled as e:
         messages.warning(request, e.message)
     except IncidentError as e:
-        messages.error(request, e.message)
+        if retry is None:
+            messages.error(request, e.message)
+        else:
+            # Read by panel_context through the detail page's render (incidents/views.py).
+            request.panel_retry = {**retry, "error": e.message}
+            return _render_detail(request, incident, note_form=NoteForm(), status=400)
     else:
         messages.success(request, done)
     return _back(incident)
@@ -67,7 +78,8 @@ def panel_role(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident_to_respond_to(request, pk)
     role = request.POST.get("role", "")
     return _run(request, incident, "Role updated.", lambda: incident_role_assign(
-        incident=incident, role=role, user=_person(incident, request.POST.get("user")), by=request.user, via=WEB))
+        incident=incident, role=role, user=_person(incident, request.POST.get("user")), by=request.user, via=WEB),
+        retry={"form": "role", "step": "communicate", "role": role})
 
 
 @login_required
@@ -79,7 +91,9 @@ def panel_finding_add(request: HttpRequest, pk: int) -> HttpResponse:
     label = IncidentFinding.Kind(kind).label if kind in IncidentFinding.Kind.values else "Finding"
     return _run(request, incident, f"{label} recorded.", lambda: incident_finding_add(
         incident=incident, kind=kind, text=post.get("text", ""), url=post.get("url", ""),
-        owner=_person(incident, post.get("owner")), by=request.user, via=WEB))
+        owner=_person(incident, post.get("owner")), by=request.user, via=WEB),
+        retry={"form": "finding", "step": STEP_OF_KIND.get(kind, "act"), "kind": kind, "text": post.get("text", ""),
+               "url": post.get("url", "")})
 
 
 @login_required
@@ -107,7 +121,7 @@ def panel_task_add(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident_to_respond_to(request, pk)
     return _run(request, incident, "Task added.", lambda: incident_task_add(
         incident=incident, title=request.POST.get("title", ""), owner=_person(incident, request.POST.get("owner")),
-        by=request.user, via=WEB))
+        by=request.user, via=WEB), retry={"form": "task", "step": "act", "title": request.POST.get("title", "")})
 
 
 @login_required
@@ -134,7 +148,8 @@ def panel_mitigate(request: HttpRequest, pk: int) -> HttpResponse:
     incident = _incident_to_respond_to(request, pk)
     note = request.POST.get("note", "").strip()[:2000]
     return _run(request, incident, f"Incident #{incident.number} mitigated.",
-                lambda: incident_mitigate(incident=incident, by=request.user, via=WEB, note=note))
+                lambda: incident_mitigate(incident=incident, by=request.user, via=WEB, note=note),
+                retry={"form": "mitigate", "step": "act", "note": note})
 
 
 @login_required
@@ -150,7 +165,8 @@ def panel_resolve(request: HttpRequest, pk: int) -> HttpResponse:
         if len(summary) > 2000:
             raise IncidentError("A resolution summary is limited to 2,000 characters.")
         incident_resolve(incident=incident, by=request.user, via=WEB, note=f"Resolution summary: {summary}")
-    return _run(request, incident, f"Incident #{incident.number} resolved.", resolve)
+    return _run(request, incident, f"Incident #{incident.number} resolved.", resolve,
+                retry={"form": "resolve", "step": "act", "summary": summary})
 
 
 URL_PATTERNS = [

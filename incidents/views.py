@@ -187,7 +187,7 @@ def _render_detail(request: HttpRequest, incident: Incident, *, note_form: NoteF
         "runbook_url": web_link(incident.service.runbook_url),
         **what_the_alerts_say(details=incident.details, links=incident.links),
         "changes": service_recent_changes(service=incident.service, before=incident.triggered_at),
-        **panel_context(incident=incident, can_respond=can_respond),
+        **panel_context(incident=incident, can_respond=can_respond, retry=getattr(request, "panel_retry", None)),
     }
     return render(request, "incidents/detail.html", context, status=status)
 

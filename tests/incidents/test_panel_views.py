@@ -49,12 +49,29 @@ def test_adding_evidence_from_the_panel_records_it_and_comes_back_to_the_panel(w
     assert "502s in LB log" in page and "before any change" in page
 
 
-def test_a_refused_finding_is_a_message_not_an_error_page(web, incident):
-    response = web.post(url(incident, "panel-finding-add"), {"kind": "evidence", "text": "x", "url": "ftp://x"},
-                        follow=True)
-    assert response.status_code == 200
-    assert "must be a web address" in response.content.decode()
+def test_a_refused_finding_comes_back_as_a_400_with_the_reason_and_the_typed_text_kept(web, incident):
+    response = web.post(url(incident, "panel-finding-add"),
+                        {"kind": "evidence", "text": "LB log <b>502</b>", "url": "ftp://logs.example.com/x"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    form = page.split('id="finding-evidence-text"')[1].split("</form>")[0]
+    assert "LB log &lt;b&gt;502&lt;/b&gt;</textarea>" in form
+    assert 'value="ftp://logs.example.com/x"' in form
+    assert '<p class="errors" role="alert">A link must be a web address' in form
+    assert '<details class="step" id="step-learn" open>' in page
     assert not IncidentFinding.objects.exists()
+    # Only the refused form is filled in again.
+    assert "LB log" not in page.split('id="finding-symptom-text"')[1].split("</textarea>")[0]
+
+
+@pytest.mark.parametrize("name, data, kept", [
+    ("panel-task-add", {"title": "  "}, 'id="task-title"'),
+    ("panel-resolve", {"summary": ""}, "Write a resolution summary"),
+])
+def test_other_refused_forms_come_back_as_a_400_too(web, incident, name, data, kept):
+    response = web.post(url(incident, name), data)
+    assert response.status_code == 400 and kept in response.content.decode()
+    assert '<p class="errors" role="alert">' in response.content.decode()
 
 
 def test_roles_are_set_and_cleared_from_the_panel(web, incident, team):
@@ -69,8 +86,8 @@ def test_roles_are_set_and_cleared_from_the_panel(web, incident, team):
 
 def test_someone_of_another_team_cannot_be_given_a_role(web, incident, other_team):
     outsider = MembershipFactory(team=other_team).user
-    response = web.post(url(incident, "panel-role"), {"role": "commander", "user": str(outsider.pk)}, follow=True)
-    assert "Choose a responder of team" in response.content.decode()
+    response = web.post(url(incident, "panel-role"), {"role": "commander", "user": str(outsider.pk)})
+    assert response.status_code == 400 and "Choose a responder of team" in response.content.decode()
     assert not IncidentRole.objects.exists()
 
 
@@ -106,8 +123,8 @@ def test_candidate_actions_are_chosen_and_removed(web, incident, responder):
 
 
 def test_resolving_from_the_panel_needs_a_summary(web, incident, responder):
-    response = web.post(url(incident, "panel-resolve"), {"summary": "  "}, follow=True)
-    assert "Write a resolution summary" in response.content.decode()
+    response = web.post(url(incident, "panel-resolve"), {"summary": "  "})
+    assert response.status_code == 400 and "Write a resolution summary" in response.content.decode()
     incident.refresh_from_db()
     assert incident.status == "triggered"
     web.post(url(incident, "panel-mitigate"), {"note": "rolled back"})
