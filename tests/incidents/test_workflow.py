@@ -5,14 +5,16 @@ from datetime import timezone as tz
 
 import pytest
 import time_machine
+from django.db import connection
 
-from incidents.models import IncidentFinding, IncidentRole, IncidentTask, TimelineEvent
+from incidents.models import Incident, IncidentFinding, IncidentRole, IncidentTask, TimelineEvent
 from incidents.services import IncidentError, incident_mitigate
 from incidents.workflow import (
     incident_action_choose, incident_finding_add, incident_finding_remove, incident_role_assign, incident_task_add,
     incident_task_remove, incident_task_toggle,
 )
-from tests.factories import MembershipFactory
+from tests.factories import IncidentFactory, MembershipFactory, ServiceFactory
+from tests.incidents.test_services import _run_at_once
 
 pytestmark = pytest.mark.django_db
 WEB = TimelineEvent.Via.WEB
@@ -158,3 +160,33 @@ def test_a_task_owner_must_be_on_the_team(incident, responder, other_team):
 def test_a_task_needs_a_title(incident, responder):
     with pytest.raises(IncidentError, match="task needs some text"):
         incident_task_add(incident=incident, title=" ", owner=None, by=responder, via=WEB)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_people_naming_a_commander_at_once_leave_one_commander_and_a_line_each():
+    assert connection.vendor == "postgresql"
+    service = ServiceFactory()
+    people = [MembershipFactory(team=service.team).user for _ in range(4)]
+    incident = IncidentFactory(service=service)
+    results = _run_at_once(4, lambda i: incident_role_assign(
+        incident=Incident.objects.get(pk=incident.pk), role="commander", user=people[i], by=people[i], via=WEB))
+    assert all(isinstance(r, IncidentRole) for r in results), results
+    held = IncidentRole.objects.get(incident=incident, role="commander")
+    events = list(incident.timeline.filter(kind="role_assigned").order_by("at", "id"))
+    assert len(events) == 4
+    assert events[-1].data["user"] == held.user_id  # the last line names who holds it
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_choosing_two_actions_at_once_leaves_one_chosen():
+    assert connection.vendor == "postgresql"
+    service = ServiceFactory()
+    person = MembershipFactory(team=service.team).user
+    incident = IncidentFactory(service=service)
+    actions = [incident_finding_add(incident=incident, kind="candidate_action", text=f"option {i}", by=person, via=WEB)
+               for i in range(3)]
+    results = _run_at_once(3, lambda i: incident_action_choose(finding=actions[i], chosen=True, by=person, via=WEB))
+    assert all(isinstance(r, IncidentFinding) for r in results), results
+    assert IncidentFinding.objects.filter(incident=incident, chosen=True).count() == 1
