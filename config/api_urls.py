@@ -58,6 +58,7 @@ urlpatterns = [
     path("v1/profile/", ProfileView.as_view(), name="api-profile"),
     path("v1/oncall/", OncallView.as_view(), name="api-oncall"),
     path("v1/teams/<int:id>/readiness/", TeamReadinessView.as_view(), name="api-team-readiness"),
+    path("v1/incidents/<int:incident_id>/", include("incidents.api.workflow")),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -299,6 +299,9 @@ SPECTACULAR_SETTINGS = {
         "RestrictionKindEnum": "oncall.models.Restriction.Kind",
         "StepTargetKindEnum": "oncall.models.StepTarget.Kind",
         "KindEnum": "incidents.models.Integration.Kind",  # the name it had before the others came
+        "RoleEnum": "oncall.models.Membership.Role",
+        "IncidentFindingKindEnum": "incidents.models.IncidentFinding.Kind",
+        "IncidentRoleEnum": "incidents.models.IncidentRole.Role",
     },
 }
 

@@ -270,4 +270,89 @@ class ChangeEvent(models.Model):
     def __str__(self) -> str:
         return self.summary[:80]
 
+
+# --- The Communicate → Learn → Act workflow (DESIGN §5): who holds which role, what was found,
+# what is being done. Each row is written by incidents/workflow.py with a timeline line.
+
+class IncidentRole(models.Model):
+    class Role(models.TextChoices):
+        COMMANDER = "commander", "Commander"
+        SCRIBE = "scribe", "Scribe"
+        COMMUNICATIONS = "communications", "Communications lead"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["incident", "role"]
+        constraints = [models.UniqueConstraint(fields=["incident", "role"], name="incident_role_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.user}"
+
+
+class IncidentFinding(models.Model):
+    """Something learned or proposed while responding, stamped with when it was recorded: the
+    postmortem tells evidence gathered before the first change (mitigation) from what came after."""
+
+    class Kind(models.TextChoices):
+        SYMPTOM = "symptom", "Symptom"
+        SCOPE = "scope", "Scope and impact"
+        EVIDENCE = "evidence", "Evidence"
+        HYPOTHESIS = "hypothesis", "Hypothesis"
+        CANDIDATE_ACTION = "candidate_action", "Candidate action"
+        VERIFICATION = "verification", "Verification"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="findings")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    text = models.TextField()
+    url = models.URLField(max_length=2000, blank=True)
+    # Who is testing a hypothesis; empty for the other kinds.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    # The candidate action the responders decided to take (at most one per incident).
+    chosen = models.BooleanField(default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["incident", "kind", "created_at"], name="finding_incident_kind_time")]
+        constraints = [
+            models.UniqueConstraint(fields=["incident"], condition=Q(chosen=True), name="finding_one_chosen_action"),
+            models.CheckConstraint(condition=Q(chosen=False) | Q(kind="candidate_action"),
+                                   name="finding_only_actions_chosen"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text[:60]}"
+
+
+class IncidentTask(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(max_length=500)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["incident", "created_at"], name="task_incident_time")]
+
+    def __str__(self) -> str:
+        return self.title[:80]
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+
 from .outgoing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: E402,F401  (outgoing webhooks)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import panel_views, views
 
 app_name = "incidents"
 
@@ -13,4 +13,5 @@ urlpatterns = [
         path(f"incidents/<int:pk>/{action}/", views.incident_action, {"action": action}, name=action)
         for action in views.ACTIONS
     ),
+    *(path(f"incidents/<int:pk>/{route}", view, name=name) for route, view, name in panel_views.URL_PATTERNS),
 ]

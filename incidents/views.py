@@ -16,6 +16,7 @@ from oncall.access import user_can_respond
 from .display import web_link, what_the_alerts_say
 from .forms import NoteForm, TransitionForm
 from .models import Incident, TimelineEvent
+from .panel import panel_context
 from .selectors import (
     INCIDENT_LIST_FILTERS,
     incident_recent_alerts,
@@ -187,6 +188,7 @@ def _render_detail(request: HttpRequest, incident: Incident, *, note_form: NoteF
         "runbook_url": web_link(incident.service.runbook_url),
         **what_the_alerts_say(details=incident.details, links=incident.links),
         "changes": service_recent_changes(service=incident.service, before=incident.triggered_at),
+        **panel_context(incident=incident, can_respond=can_respond, retry=getattr(request, "panel_retry", None)),
     }
     return render(request, "incidents/detail.html", context, status=status)
 
