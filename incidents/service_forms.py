@@ -37,6 +37,8 @@ class ServiceForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, teams: QuerySet[Team] | None = None, **kwargs):
+        # The service page holds several forms: each keeps its ids (and labels) apart.
+        kwargs.setdefault("auto_id", "service_%s" if kwargs.get("instance") else "id_%s")
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             del self.fields["team"]  # its incidents stay numbered in, and visible to, its team
@@ -62,9 +64,20 @@ class ServiceForm(forms.ModelForm):
         return data
 
 
-class IntegrationForm(forms.Form):
+class _OwnIds(forms.Form):
+    """Ids of its own on a page of several forms (two "name" or "reason" boxes must not share one)."""
+
+    ids = "id_%s"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", self.ids)
+        super().__init__(*args, **kwargs)
+
+
+class IntegrationForm(_OwnIds):
     """The options a person sets on a phone; config_problems judges them, each error under its box."""
 
+    ids = "integration_%s"
     kind = forms.ChoiceField(choices=Integration.Kind.choices)
     name = forms.CharField(max_length=100)
     interval_seconds = forms.IntegerField(
@@ -96,14 +109,17 @@ class IntegrationForm(forms.Form):
         return data
 
 
-class MaintenanceNowForm(forms.Form):
+class MaintenanceNowForm(_OwnIds):
+    ids = "maintenance_now_%s"
     minutes = forms.IntegerField(min_value=1, max_value=MAINTENANCE_MAX_DAYS * 24 * 60, initial=60,
                                  label="Minutes from now")
     reason = forms.CharField(max_length=500, required=False)
 
 
-class MaintenanceScheduleForm(forms.Form):
+class MaintenanceScheduleForm(_OwnIds):
     """Times are in the viewer's zone, which oncall.viewer_zone activates for the request."""
+
+    ids = "maintenance_later_%s"
 
     starts_at = forms.DateTimeField(input_formats=[DATETIME_LOCAL], label="Starts",
                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL))

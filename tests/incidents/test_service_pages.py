@@ -362,6 +362,12 @@ def test_a_window_that_ends_before_it_starts_or_lasts_too_long_is_refused_by_fie
     assert not MaintenanceWindow.objects.exists()
 
 
+def test_no_two_boxes_of_the_service_page_share_an_id(client, manager, service):
+    page = html(as_(client, manager).get(url("service", service.pk)))
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
 def test_the_pages_have_no_inline_script_or_style(client, manager, service):
     integration_of(service)
     client = as_(client, manager)
