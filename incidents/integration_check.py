@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 
 from . import intake
 from .models import Incident, Integration
+from .ratelimit import integration_rate_check
 from .services import IncidentError
 from .sources import AlertEvent
 
@@ -23,6 +24,13 @@ def integration_test_send(*, integration: Integration, by: User) -> CheckResult:
     if not integration.enabled:
         # The webhook refuses a disabled integration; a test must not pretend otherwise.
         raise IncidentError(f"{integration.name} is disabled: enable it to send a test.")
+    # Counted against the integration's own limit, as its webhook is: each test opens an incident
+    # that pages, and a button pressed in a loop must not page a team twenty times a minute.
+    limit = integration.config.get("rate_limit_per_minute") if isinstance(integration.config, dict) else None
+    wait = integration_rate_check(integration_id=integration.pk,
+                                  limit_per_minute=limit if isinstance(limit, int) and limit > 0 else None)
+    if wait is not None:
+        raise IncidentError(f"Too many sends to {integration.name} this minute; try again in {wait} s.")
     if integration.kind == Integration.Kind.HEARTBEAT:
         resolved = intake.heartbeat_beat(integration=integration)
         extra = f" It resolved incident #{resolved.number}." if resolved else ""

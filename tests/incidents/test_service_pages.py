@@ -304,6 +304,15 @@ def test_a_test_alert_during_maintenance_opens_nothing_and_says_why(client, resp
     assert not Incident.objects.exists() and Alert.objects.get().suppressed
 
 
+def test_test_alerts_count_against_the_integrations_rate_limit(client, responder, service):
+    integration = integration_of(service, name="Web", config={"rate_limit_per_minute": 1})
+    client = as_(client, responder)
+    client.post(url("integration-test", service.pk, integration.pk))
+    response = client.post(url("integration-test", service.pk, integration.pk), follow=True)
+    assert "Too many sends to Web this minute; try again in" in html(response)
+    assert Incident.objects.count() == 1
+
+
 def test_a_disabled_integration_sends_no_test(client, manager, service):
     integration = integration_of(service, name="Off")
     Integration.objects.filter(pk=integration.pk).update(enabled=False)
