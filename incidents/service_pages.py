@@ -26,7 +26,7 @@ from .models import Integration, Service
 from .selectors import integration_urls, services_visible_to, teams_visible_to, user_can_manage, user_can_respond
 from .service_forms import IntegrationForm, MaintenanceNowForm, MaintenanceScheduleForm, ServiceForm
 from .service_selectors import (
-    service_change_events, service_integrations, service_maintenance_windows, service_recent_incidents,
+    policies_paged_first, service_change_events, service_integrations, service_maintenance_windows, service_recent_incidents,
     services_listed,
 )
 from .services import (
@@ -75,8 +75,18 @@ def service_new(request: HttpRequest) -> HttpResponse:
 
 def _render_list(request: HttpRequest, form: ServiceForm, *, status: int = 200) -> HttpResponse:
     teams = list(form.fields["team"].queryset) if "team" in form.fields else []
-    context = {"services": services_listed(user=request.user), "form": form, "can_create": bool(teams)}
+    services = list(services_listed(user=request.user))
+    _with_paged_first(services)
+    context = {"services": services, "form": form, "can_create": bool(teams)}
     return render(request, "incidents/services/list.html", context, status=status)
+
+
+def _with_paged_first(services: list[Service]) -> None:
+    """Sets .paged_first on each: who its policy's first step pages now (None: no policy)."""
+    paged = policies_paged_first(policy_ids=[s.escalation_policy_id for s in services if s.escalation_policy_id],
+                                 at=timezone.now())
+    for service in services:
+        service.paged_first = paged.get(service.escalation_policy_id, []) if service.escalation_policy_id else None
 
 
 # --- one service ----------------------------------------------------------------------------------
@@ -101,6 +111,7 @@ def _render_service(request: HttpRequest, service: Service, *, status: int = 200
     user = request.user
     can_manage = user_can_manage(user=user, team_id=service.team_id)
     now = timezone.now()
+    _with_paged_first([service])
     context = {
         "service": service, "can_manage": can_manage,
         "can_respond": can_manage or user_can_respond(user=user, team_id=service.team_id),

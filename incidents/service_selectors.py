@@ -1,11 +1,14 @@
 """Reads of the service pages, each in a fixed number of queries however many rows there are.
 Scoping comes from incidents.selectors.services_visible_to."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from oncall.models import EscalationStep, Membership, Schedule, StepTarget
+from oncall.schedules import schedules_oncall_at
 
 from .models import ChangeEvent, Incident, Integration, MaintenanceWindow, Service
 from .selectors import services_visible_to
@@ -47,3 +50,33 @@ def service_change_events(*, service: Service) -> QuerySet[ChangeEvent]:
 
 def service_recent_incidents(*, service: Service, limit: int = 10) -> QuerySet[Incident]:
     return service.incidents.order_by("-triggered_at", "-id")[:limit]
+
+
+def policies_paged_first(*, policy_ids: list[int], at: datetime) -> dict[int, list[User]]:
+    """Whom each policy's first step pages at `at` ({policy id: people}), in a fixed number of
+    queries: oncall.policies.step_users_at's rule (named people, whoever is on call in each
+    schedule, every responder of each team) for many policies at once."""
+    first_steps: dict[int, EscalationStep] = {}
+    for step in (EscalationStep.objects.filter(policy_id__in=policy_ids).order_by("policy_id", "position")
+                 .prefetch_related("targets")):
+        first_steps.setdefault(step.policy_id, step)
+    targets = [(policy_id, t) for policy_id, step in first_steps.items() for t in step.targets.all()]
+    schedule_ids = {t.schedule_id for _, t in targets if t.kind == StepTarget.Kind.SCHEDULE}
+    shifts = schedules_oncall_at(Schedule.objects.filter(pk__in=schedule_ids), at=at) if schedule_ids else {}
+    team_ids = {t.team_id for _, t in targets if t.kind == StepTarget.Kind.TEAM}
+    members: dict[int, list[int]] = {}
+    for team_id, user_id in Membership.objects.filter(
+            team_id__in=team_ids, role__in=[Membership.Role.RESPONDER, Membership.Role.MANAGER]
+    ).order_by("id").values_list("team_id", "user_id"):
+        members.setdefault(team_id, []).append(user_id)
+    ids: dict[int, list[int]] = {policy_id: [] for policy_id in first_steps}
+    for policy_id, t in targets:
+        if t.kind == StepTarget.Kind.USER:
+            ids[policy_id].append(t.user_id)
+        elif t.kind == StepTarget.Kind.SCHEDULE and shifts.get(t.schedule_id):
+            ids[policy_id].append(shifts[t.schedule_id].person)
+        elif t.kind == StepTarget.Kind.TEAM:
+            ids[policy_id] += members.get(t.team_id, [])
+    everyone = {i for found in ids.values() for i in found}
+    users = {u.pk: u for u in User.objects.filter(pk__in=everyone, is_active=True)} if everyone else {}
+    return {policy_id: [users[i] for i in dict.fromkeys(found) if i in users] for policy_id, found in ids.items()}

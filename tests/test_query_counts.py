@@ -177,13 +177,18 @@ def add_services(w: World, n: int) -> None:
 
 
 def add_listed_services(w: World, n: int) -> None:
-    """Services of my teams, each with a policy, an open incident, an integration and maintenance on now."""
+    """Services of my teams, each with an open incident, an integration, maintenance on now and a policy
+    whose first step pages a person, a schedule and a team of its own."""
     now = timezone.now()
     for _ in range(n):
         i = next(_numbers)
         team = my_team(w)
-        service = ServiceFactory(team=team, name=f"{ROW} service {i}",
-                                 escalation_policy=EscalationPolicyFactory(team=team, name=f"{ROW} policy {i}"))
+        schedule = ScheduleFactory(team=team, name=f"{ROW} schedule {i}")
+        LayerFactory(schedule=schedule, participants=[person(team), person(team)])
+        policy = EscalationPolicyFactory(team=team, name=f"{ROW} policy {i}", steps=[
+            {"delay_minutes": 5, "targets": [{"kind": "user", "id": person(team).pk},
+                                             {"kind": "schedule", "id": schedule.pk}, {"kind": "team", "id": team.pk}]}])
+        service = ServiceFactory(team=team, name=f"{ROW} service {i}", escalation_policy=policy)
         IncidentFactory(service=service, dedup_key=f"k{i}")
         IntegrationFactory(service=service)
         maintenance_window_create(service=service, starts_at=now, ends_at=now + timedelta(hours=1))

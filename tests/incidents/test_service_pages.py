@@ -66,6 +66,35 @@ def test_the_top_navigation_links_to_services(client, responder):
     assert f'href="{url("services")}"' in html(as_(client, responder).get(url("list")))
 
 
+def test_the_list_says_whom_the_first_step_pages_now_as_the_engine_would(client, responder, team):
+    from datetime import date
+
+    from oncall.policies import step_users_at
+    from tests.factories import LayerFactory, ScheduleFactory, UserFactory
+    carol = MembershipFactory(team=team, user=UserFactory(username="carol", first_name="Carol")).user
+    dave = MembershipFactory(team=team, user=UserFactory(username="dave", first_name="Dave"), role="viewer").user
+    schedule = ScheduleFactory(team=team)
+    LayerFactory(schedule=schedule, participants=[carol], turn_unit="days", start_date=date(2026, 1, 5))
+    other = TeamFactory()
+    MembershipFactory(team=other, user=UserFactory(username="erin", first_name="Erin"))
+    MembershipFactory(team=other, user=UserFactory(username="vic", first_name="Vic"), role="viewer")
+    MembershipFactory(team=other, user=responder)
+    policy = EscalationPolicyFactory(team=team, steps=[
+        {"delay_minutes": 5, "targets": [{"kind": "user", "id": dave.pk}, {"kind": "schedule", "id": schedule.pk},
+                                         {"kind": "team", "id": other.pk}]},
+        {"delay_minutes": 5, "targets": [{"kind": "user", "id": responder.pk}]}])
+    ServiceFactory(team=team, name="Paged", escalation_policy=policy)
+    ServiceFactory(team=team, name="Unpaged")
+    from incidents.service_selectors import policies_paged_first
+    now = timezone.now()
+    assert set(policies_paged_first(policy_ids=[policy.pk], at=now)[policy.pk]) == set(
+        step_users_at(step=policy.steps.get(position=0), at=now))
+    page = html(as_(client, responder).get(url("services")))
+    row = re.search(r'<tr class="service-row">\s*<td class="card-title"><a[^>]*>Paged<.*?</tr>', page, re.S).group(0)
+    cell = re.search(r'data-label="Paged first now">(.*?)</td>', row, re.S).group(1)
+    assert "Dave" in cell and "Carol" in cell and "Erin" in cell and "Vic" not in cell
+
+
 def test_a_manager_creates_a_service_with_a_policy_of_the_team(client, manager, team):
     policy = EscalationPolicyFactory(team=team, name="Primary")
     response = as_(client, manager).post(url("service-new"), {
