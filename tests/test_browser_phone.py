@@ -268,6 +268,8 @@ def test_a_manager_creates_a_service_and_an_integration_on_a_phone_and_copies_it
     page.get_by_label("Runbook URL").fill("https://runbooks.example.com/payments")
     page.get_by_label("Escalation policy").select_option(label=f"Checkout API escalation ({world['service'].team.name})")
     shot(page, tmp_path, "01-new-service")
+    for box in ("Name", "Runbook URL", "Escalation policy", "Slack channel id"):
+        assert height(page.get_by_label(box)) >= 44, box
     assert height(page.get_by_role("button", name="Create service")) >= 44
     page.get_by_role("button", name="Create service").click()
     page.wait_for_selector("h1:text('Payments API')")
@@ -275,6 +277,7 @@ def test_a_manager_creates_a_service_and_an_integration_on_a_phone_and_copies_it
 
     page.get_by_label("Kind").select_option("generic")
     page.locator("#integration_name").fill("Uptime checker")
+    assert height(page.get_by_label("Rate limit (requests per minute)")) >= 44
     page.get_by_label("Rate limit (requests per minute)").fill("60")
     page.get_by_role("button", name="Add integration").click()
     url = page.locator("#new-secret-url").inner_text()
