@@ -81,7 +81,8 @@ class IntegrationForm(_OwnIds):
     kind = forms.ChoiceField(choices=Integration.Kind.choices)
     name = forms.CharField(max_length=100)
     interval_seconds = forms.IntegerField(
-        required=False, label="Heartbeat interval (seconds)", help_text="Heartbeats only: a beat is expected this often.")
+        required=False, label="Heartbeat interval (seconds)",
+        help_text="Heartbeats only: a beat is expected this often.")
     grace_seconds = forms.IntegerField(
         required=False, label="Heartbeat grace (seconds)", help_text="Heartbeats only: how late a beat may be.")
     rate_limit_per_minute = forms.IntegerField(

@@ -26,8 +26,8 @@ from .models import Integration, Service
 from .selectors import integration_urls, services_visible_to, teams_visible_to, user_can_manage, user_can_respond
 from .service_forms import IntegrationForm, MaintenanceNowForm, MaintenanceScheduleForm, ServiceForm
 from .service_selectors import (
-    policies_paged_first, service_change_events, service_integrations, service_maintenance_windows, service_recent_incidents,
-    services_listed,
+    policies_paged_first, service_change_events, service_integrations, service_maintenance_windows,
+    service_recent_incidents, services_listed,
 )
 from .services import (
     IncidentError, integration_create, integration_delete, integration_rotate_token, integration_update,
@@ -164,8 +164,8 @@ def integration_add(request: HttpRequest, pk: int) -> HttpResponse:
         except IncidentError as e:  # config_problems again, in the service: the form has said it already
             form.add_error(None, e.message)
         else:
-            secret = _secret_shown(integration, token, f"{integration.name}: where {integration.get_kind_display()} sends")
-            return _render_service(request, service, new_secret=secret)
+            label = f"{integration.name}: where {integration.get_kind_display()} sends"
+            return _render_service(request, service, new_secret=_secret_shown(integration, token, label))
     return _render_service(request, service, integration_form=form, status=400)
 
 

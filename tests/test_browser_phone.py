@@ -266,7 +266,8 @@ def test_a_manager_creates_a_service_and_an_integration_on_a_phone_and_copies_it
     page.goto(f"{live_server.url}/services/")
     page.get_by_label("Name").fill("Payments API")
     page.get_by_label("Runbook URL").fill("https://runbooks.example.com/payments")
-    page.get_by_label("Escalation policy").select_option(label=f"Checkout API escalation ({world['service'].team.name})")
+    team_name = world["service"].team.name
+    page.get_by_label("Escalation policy").select_option(label=f"Checkout API escalation ({team_name})")
     shot(page, tmp_path, "01-new-service")
     for box in ("Name", "Runbook URL", "Escalation policy", "Slack channel id"):
         assert height(page.get_by_label(box)) >= 44, box

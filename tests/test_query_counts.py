@@ -187,7 +187,8 @@ def add_listed_services(w: World, n: int) -> None:
         LayerFactory(schedule=schedule, participants=[person(team), person(team)])
         policy = EscalationPolicyFactory(team=team, name=f"{ROW} policy {i}", steps=[
             {"delay_minutes": 5, "targets": [{"kind": "user", "id": person(team).pk},
-                                             {"kind": "schedule", "id": schedule.pk}, {"kind": "team", "id": team.pk}]}])
+                                             {"kind": "schedule", "id": schedule.pk},
+                                             {"kind": "team", "id": team.pk}]}])
         service = ServiceFactory(team=team, name=f"{ROW} service {i}", escalation_policy=policy)
         IncidentFactory(service=service, dedup_key=f"k{i}")
         IntegrationFactory(service=service)

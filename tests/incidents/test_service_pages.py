@@ -370,7 +370,8 @@ def test_a_responder_starts_maintenance_for_n_minutes_then_ends_it_early(client,
         response = as_(client, responder).post(url("maintenance-now", service.pk), {"minutes": 45, "reason": "Upgrade"})
         assert response.status_code == 302
         window = MaintenanceWindow.objects.get()
-        assert (window.starts_at, window.ends_at, window.created_by) == (start, start + timedelta(minutes=45), responder)
+        assert (window.starts_at, window.ends_at) == (start, start + timedelta(minutes=45))
+        assert window.created_by == responder
     with time_machine.travel(start + timedelta(minutes=10), tick=False):
         client.post(url("maintenance-end", service.pk, window.pk))
         window.refresh_from_db()
