@@ -379,11 +379,16 @@ def test_a_responder_starts_maintenance_for_n_minutes_then_ends_it_early(client,
 
 
 def test_a_scheduled_window_is_read_in_the_viewers_zone_and_can_be_cancelled(client, responder, service):
+    from datetime import UTC, datetime
+
+    from oncall.contacts import profile_time_zone_set
+    profile_time_zone_set(user=responder, time_zone="Europe/Berlin")
     response = as_(client, responder).post(url("maintenance-schedule", service.pk), {
         "starts_at": "2030-01-10T22:00", "ends_at": "2030-01-11T02:00", "reason": "Migration"})
     assert response.status_code == 302
     window = MaintenanceWindow.objects.get()
-    assert window.ends_at - window.starts_at == timedelta(hours=4)
+    assert (window.starts_at, window.ends_at) == (datetime(2030, 1, 10, 21, tzinfo=UTC),
+                                                  datetime(2030, 1, 11, 1, tzinfo=UTC))  # Berlin is UTC+1 in January
     client.post(url("maintenance-end", service.pk, window.pk))
     assert not MaintenanceWindow.objects.exists()
 
