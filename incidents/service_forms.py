@@ -90,7 +90,13 @@ class IntegrationForm(_OwnIds):
     urgency = forms.ChoiceField(
         required=False, choices=[("", "By alert severity"), ("high", "Always high"), ("low", "Always low")])
 
-    CONFIG_FIELDS = ("interval_seconds", "grace_seconds", "rate_limit_per_minute", "urgency")
+    # Write-only: never rendered back, not even when the form is shown again with errors.
+    secret = forms.CharField(
+        required=False, max_length=512, label="Grafana signing secret", strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Grafana only, optional: requests must then carry its HMAC signature.")
+
+    CONFIG_FIELDS = ("interval_seconds", "grace_seconds", "rate_limit_per_minute", "urgency", "secret")
 
     def clean(self):
         data = super().clean()

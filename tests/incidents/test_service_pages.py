@@ -281,6 +281,19 @@ def test_a_heartbeat_option_on_another_kind_is_refused_under_its_box(client, man
     assert not Integration.objects.exists()
 
 
+def test_a_grafana_signing_secret_is_stored_but_never_shown_back(client, manager, service):
+    client = as_(client, manager)
+    refused = client.post(url("integration-add", service.pk), {
+        "kind": "grafana", "name": "Grafana", "secret": "s3cret-signing-key", "rate_limit_per_minute": 0})
+    assert refused.status_code == 400 and "s3cret-signing-key" not in html(refused)
+    client.post(url("integration-add", service.pk),
+                {"kind": "grafana", "name": "Grafana", "secret": "s3cret-signing-key"})
+    assert Integration.objects.get().config == {"secret": "s3cret-signing-key"}
+    assert "s3cret-signing-key" not in html(client.get(url("service", service.pk)))
+    other = client.post(url("integration-add", service.pk), {"kind": "generic", "name": "G", "secret": "x"})
+    assert other.status_code == 400 and "Generic webhook integrations take no such option" in html(other)
+
+
 def test_rotating_a_token_shows_the_new_url_once_and_the_old_one_stops_working(client, manager, service):
     integration, old = IntegrationFactory(service=service, name="Web")
     response = as_(client, manager).post(url("integration-rotate", service.pk, integration.pk))
