@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import panel_views, views
+from . import panel_views, service_pages, views
 
 app_name = "incidents"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("incidents/<int:pk>/", views.incident_detail, name="detail"),
     path("incidents/<int:pk>/notes/", views.incident_note, name="note"),
     path("incidents/<int:pk>/reassign/", views.incident_reassign_view, name="reassign"),
+    *service_pages.urlpatterns,
     *(
         path(f"incidents/<int:pk>/{action}/", views.incident_action, {"action": action}, name=action)
         for action in views.ACTIONS

@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from incidents.models import Incident
-from incidents.services import incident_acknowledge
+from incidents.models import ChangeEvent, Incident, Service
+from incidents.services import incident_acknowledge, integration_create, maintenance_window_create
 from notifications.links import ack_token
 from notifications.models import OutboxMessage
 from oncall import schedules
@@ -62,7 +62,13 @@ def world():
                                  body=f"[Vigil] #{incident.number} {incident.title}. Ack: {link}")
     OutboxMessage.objects.create(user=maria, kind="email", to="maria.with.a.rather.long.address@example.com",
                                  subject=f"[Vigil] #{incident.number} {incident.title}", body="Acknowledge: " + link)
-    return {"maria": maria, "incident": incident, "schedule": schedule, "policy": policy, "link": link}
+    Service.objects.filter(pk=service.pk).update(escalation_policy=policy)
+    integration_create(service=service, kind="alertmanager", name="Prometheus " + LONG_LABEL)
+    maintenance_window_create(service=service, starts_at=timezone.now(), ends_at=timezone.now() + timedelta(hours=1),
+                              reason="Database upgrade " + LONG_LABEL, created_by=maria)
+    ChangeEvent.objects.create(service=service, summary="Deployed checkout " + LONG_LABEL, source="ci")
+    return {"maria": maria, "incident": incident, "schedule": schedule, "policy": policy, "link": link,
+            "service": service}
 
 
 def shot(page, tmp_path, name: str) -> None:
@@ -137,6 +143,7 @@ def every_page(live_server, world) -> dict[str, str]:
         "schedule": f"{base}/oncall/schedules/{world['schedule'].pk}/", "policies": f"{base}/oncall/policies/",
         "policy": f"{base}/oncall/policies/{world['policy'].pk}/", "profile": f"{base}/oncall/profile/",
         "outbox": f"{base}/notifications/outbox/", "ack-link": world["link"].replace("http://testserver", base),
+        "services": f"{base}/services/", "service": f"{base}/services/{world['service'].pk}/",
     }
 
 
@@ -182,6 +189,10 @@ def test_the_main_actions_are_big_enough_to_tap(live_server, phone, world, tmp_p
     page.goto(pages["ack-link"])
     assert height(page.get_by_role("button", name="Acknowledge")) >= 44
     shot(page, tmp_path, "ack-link")
+    page.goto(pages["service"])
+    for name in ("Send a test alert", "Rotate token", "Disable", "End now", "Start maintenance", "Schedule"):
+        assert height(page.get_by_role("button", name=name).first) >= 44, name
+    assert height(page.get_by_text("Delete…")) >= 44
 
 
 def test_the_incident_page_shows_an_acknowledgement_without_reload_and_keeps_what_is_typed(
@@ -245,3 +256,47 @@ def test_times_are_in_the_browsers_zone_for_someone_who_chose_none(live_server, 
         page.screenshot(path=str(tmp_path / "tokyo.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_a_manager_creates_a_service_and_an_integration_on_a_phone_and_copies_its_url(
+        live_server, phone, world, tmp_path):
+    page, maria = phone, world["maria"]
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    log_in_with_cookie(page, live_server, maria)
+    page.goto(f"{live_server.url}/services/")
+    page.get_by_label("Name").fill("Payments API")
+    page.get_by_label("Runbook URL").fill("https://runbooks.example.com/payments")
+    team_name = world["service"].team.name
+    page.get_by_label("Escalation policy").select_option(label=f"Checkout API escalation ({team_name})")
+    shot(page, tmp_path, "01-new-service")
+    for box in ("Name", "Runbook URL", "Escalation policy", "Slack channel id"):
+        assert height(page.get_by_label(box)) >= 44, box
+    assert height(page.get_by_role("button", name="Create service")) >= 44
+    page.get_by_role("button", name="Create service").click()
+    page.wait_for_selector("h1:text('Payments API')")
+    shot(page, tmp_path, "02-service")
+
+    page.get_by_label("Kind").select_option("generic")
+    page.locator("#integration_name").fill("Uptime checker")
+    assert height(page.get_by_label("Rate limit (requests per minute)")) >= 44
+    page.get_by_label("Rate limit (requests per minute)").fill("60")
+    page.get_by_role("button", name="Add integration").click()
+    url = page.locator("#new-secret-url").inner_text()
+    assert "/integrations/" in url
+    copy = page.get_by_role("button", name="Copy URL")
+    assert height(copy) >= 44
+    copy.click()
+    page.wait_for_selector(".copy-status:text('Copied.')")
+    assert page.evaluate("() => navigator.clipboard.readText()") == url
+    assert sideways_overflow(page) == 0
+    shot(page, tmp_path, "03-integration-url-copied")
+    assert "sessionid" in {c["name"] for c in page.context.cookies()}
+    assert all(url.rsplit("/", 2)[-2] not in c["value"] for c in page.context.cookies())
+
+    page.get_by_role("button", name="Send a test alert to Uptime checker").click()
+    page.wait_for_selector("h1:has-text('Test alert from Uptime checker')")
+    shot(page, tmp_path, "04-test-incident")
+    assert Incident.objects.filter(title="Test alert from Uptime checker", status="triggered").exists()
+    page.goto(f"{live_server.url}/services/")
+    assert url not in page.content()  # shown once
+    assert page.csp_complaints == []

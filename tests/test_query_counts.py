@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from incidents.models import Alert, ChangeEvent
+from incidents.models import Alert, ChangeEvent, Integration
 from incidents.services import (
     incident_acknowledge, incident_note_add, incident_reassign, maintenance_window_create,
 )
@@ -176,6 +176,38 @@ def add_services(w: World, n: int) -> None:
                        escalation_policy=EscalationPolicyFactory(team=team, name=f"{ROW} policy {i}"))
 
 
+def add_listed_services(w: World, n: int) -> None:
+    """Services of my teams, each with an open incident, an integration, maintenance on now and a policy
+    whose first step pages a person, a schedule and a team of its own."""
+    now = timezone.now()
+    for _ in range(n):
+        i = next(_numbers)
+        team = my_team(w)
+        schedule = ScheduleFactory(team=team, name=f"{ROW} schedule {i}")
+        LayerFactory(schedule=schedule, participants=[person(team), person(team)])
+        policy = EscalationPolicyFactory(team=team, name=f"{ROW} policy {i}", steps=[
+            {"delay_minutes": 5, "targets": [{"kind": "user", "id": person(team).pk},
+                                             {"kind": "schedule", "id": schedule.pk},
+                                             {"kind": "team", "id": team.pk}]}])
+        service = ServiceFactory(team=team, name=f"{ROW} service {i}", escalation_policy=policy)
+        IncidentFactory(service=service, dedup_key=f"k{i}")
+        IntegrationFactory(service=service)
+        maintenance_window_create(service=service, starts_at=now, ends_at=now + timedelta(hours=1))
+
+
+def add_service_parts(w: World, n: int) -> None:
+    """Integrations, maintenance windows (by people of their own), changes and incidents of the one service."""
+    now = timezone.now()
+    for k in range(n):
+        i = next(_numbers)
+        integration, _ = IntegrationFactory(service=w.service, name=f"{ROW} integration {i}", kind="heartbeat")
+        Integration.objects.filter(pk=integration.pk).update(last_seen_at=now)
+        maintenance_window_create(service=w.service, starts_at=now + timedelta(hours=k), reason=f"{ROW} window {i}",
+                                  ends_at=now + timedelta(hours=k, minutes=30), created_by=person(w.team))
+        ChangeEvent.objects.create(service=w.service, integration=integration, summary=f"{ROW} deploy {i}")
+        IncidentFactory(service=w.service, title=f"{ROW} incident {i}", dedup_key=f"k{i}")
+
+
 def add_integrations(w: World, n: int) -> None:
     for _ in range(n):
         i = next(_numbers)
@@ -276,6 +308,8 @@ PAGES = [
     Case("policy detail", lambda w: f"/oncall/policies/{w.policy.pk}/", add_policy_steps, html_rows),
     Case("profile", lambda w: "/oncall/profile/", add_contacts, html_rows),
     Case("outbox", lambda w: "/notifications/outbox/", add_outbox, html_rows),
+    Case("service list", lambda w: "/services/", add_listed_services, html_rows),
+    Case("service detail", lambda w: f"/services/{w.service.pk}/", add_service_parts, html_rows),
 ]
 
 API_LISTS = [
