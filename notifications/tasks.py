@@ -5,6 +5,7 @@ from .delivery import deliveries_cancel_unneeded
 from .replay import webhook_receipts_prune
 from .escalation import escalate as escalate_one
 from .slack_sync import incident_slack_sync
+from .slack_tasks import slack_incident_channel_invite, slack_incident_channel_open, slack_pin_add  # noqa: F401
 from .sweep import sweep as sweep_all
 from .verification import verification_send
 

@@ -11,5 +11,6 @@ urlpatterns = [
     path("twilio/status/", webhooks.twilio_status, name="twilio-status"),
     path("slack/interactions/", webhooks.slack_interactions, name="slack-interactions"),
     path("slack/commands/", webhooks.slack_commands, name="slack-commands"),
+    path("slack/events/", webhooks.slack_events, name="slack-events"),
     path("outbox/", views.outbox, name="outbox"),
 ]
