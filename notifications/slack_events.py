@@ -63,12 +63,15 @@ def slack_pin_add(*, channel_id: str, ts: str, pinned_by: str = "") -> TimelineE
     author = slack_linked_user(slack_user_id=str(message.get("user", "")))
     name = author.get_username() if author else _slack_name(message)
     pinner = slack_linked_user(slack_user_id=pinned_by)
+    text = _plain(message.get("text", ""))
+    if author is None:  # the timeline shows a linked author as the actor; anyone else by name
+        text = f"{name} on Slack: {text}"
     with transaction.atomic():
         if not webhook_receipt_claim(key=f"slack-pin:{channel_id}:{ts}"):
             return None
         return timeline_add(
             incident=incident, kind="slack_pin", actor=author, via=TimelineEvent.Via.SLACK,
-            at=datetime.fromtimestamp(float(ts), tz=UTC), text=_plain(message.get("text", ""))[:TEXT_LIMIT],
+            at=datetime.fromtimestamp(float(ts), tz=UTC), text=text[:TEXT_LIMIT],
             data={"slack_channel": channel_id, "slack_ts": ts, "author": name,
                   "pinned_by": pinner.get_username() if pinner else pinned_by})
 

@@ -74,6 +74,18 @@ def test_declare_opens_a_channel_posts_the_incident_and_invites_the_people_paged
     assert opened.data == {"channel_id": room.channel_id, "name": room.name} and opened.actor == world["alice"]
 
 
+def test_the_incident_message_in_its_channel_follows_the_incident(world, client, slack_fake, sent_tasks):
+    answer(command(client, "/incident", "declare Checkout returns 502s"))
+    run_slack_tasks(sent_tasks)
+    room = IncidentSlackChannel.objects.get()
+    answer(command(client, "/incident", "ack", channel_id=room.channel_id))
+    run_slack_tasks(sent_tasks)
+    post = SlackPost.objects.get(channel=room.channel_id)
+    message = slack_fake.message(room.channel_id, post.ts)
+    assert "Acknowledged" in message["text"] and "alice" in message["text"]
+    assert slack_fake.posted_to(room.channel_id) == 1  # updated in place
+
+
 def test_people_paged_later_are_invited_to_the_incident_channel_as_they_are_paged(world, client, slack_fake, sent_tasks):
     with time_machine.travel(timezone.now(), tick=False) as clock:
         answer(command(client, "/incident", "declare Checkout returns 502s"))

@@ -94,6 +94,7 @@ def test_a_pinned_message_by_someone_not_in_vigil_is_stamped_with_their_slack_na
     run_slack_tasks(sent_tasks)
     pin = incident.timeline.get(kind="slack_pin")
     assert pin.actor is None and pin.data["author"] == "sam"
+    assert pin.text == "sam on Slack: we see elevated 5xx at the edge"  # the timeline names who said it
 
 
 @pytest.mark.parametrize("payload", [
