@@ -29,7 +29,8 @@ USAGE = "\n".join([
     "`/oncall [team]`: who is on call now",
     "`/vigil` works for both: `/vigil declare …`, `/vigil oncall [team]`.",
 ])
-_SERVICE_FLAG = re.compile(r"(?:^|\s)--service(?:=|\s+)(?P<name>.*)$", re.S)
+# Slack's clients may turn a typed "--" into a dash; either way it is the flag.
+_SERVICE_FLAG = re.compile(r"(?:^|\s)(?:--|—|–)service(?:=|\s+)(?P<name>.*)$", re.S)
 _SEVERITY = re.compile(r"^(?:sev)?\s*([1-5])$", re.I)
 
 
@@ -72,26 +73,33 @@ def _incident(*, text: str, slack_user_id: str, channel_id: str) -> Reply:
         return Reply(NOT_LINKED)
     if word == "declare":
         return declare(user=user, text=rest, channel_id=channel_id)
+    acting = word in ("ack", "acknowledge", "resolve")
+    if acting and rest:
+        return _numbered(slack_user_id=slack_user_id, word=word, number=rest)
     incident = incident_for_channel(channel_id=channel_id)
-    if word in ("ack", "acknowledge", "resolve") and rest:
-        if not rest.lstrip("#").isdigit():
-            return Reply(f"`{escape(rest)}` is not an incident number: type `/incident {word} 42`.")
-        outcome = inbound.slack_command(slack_user_id=slack_user_id, action=inbound.ACTIONS[word],
-                                        number=int(rest.lstrip("#")))
-        return Reply(outcome.text)
     if incident is None:
         example = {"note": " <text>", "sev": " 2", "severity": " 2"}.get(word, "")
+        elsewhere = " Elsewhere name the incident: `/incident ack 42`." if acting else ""
         return Reply(f"`/incident {word}{example}` works in an incident's own Slack channel, and this is not one."
-                     + (" Elsewhere name the incident: `/incident ack 42`." if word in ("ack", "acknowledge", "resolve") else ""))
+                     f"{elsewhere}")
     if not inbound.may_act(user=user, incident=incident):
         return Reply(f"You were not paged for incident #{incident.number} and are not a responder of its team, "
                      "so nothing was changed.")
-    if word in ("ack", "acknowledge", "resolve"):
+    if acting:
         outcome = inbound.act(user=user, incident=incident, action=inbound.ACTIONS[word], via=TimelineEvent.Via.SLACK)
         return Reply(outcome.text, in_channel=outcome.ok)
     if word == "note":
         return _note(user=user, incident=incident, text=rest)
     return _severity(user=user, incident=incident, value=rest)
+
+
+def _numbered(*, slack_user_id: str, word: str, number: str) -> Reply:
+    """`ack 42` anywhere: the number, within the caller's teams or pages, says which incident."""
+    if not number.lstrip("#").isdigit():
+        return Reply(f"`{escape(number)}` is not an incident number: type `/incident {word} 42`.")
+    outcome = inbound.slack_command(slack_user_id=slack_user_id, action=inbound.ACTIONS[word],
+                                    number=int(number.lstrip("#")))
+    return Reply(outcome.text)
 
 
 def declare(*, user: User, text: str, channel_id: str) -> Reply:

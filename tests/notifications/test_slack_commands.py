@@ -111,6 +111,11 @@ def test_declare_with_a_service_flag_opens_it_there_from_any_channel(world, clie
     assert reply["response_type"] == "in_channel"
 
 
+def test_declare_takes_the_service_flag_after_slack_turned_its_dashes_into_one(world, client):
+    answer(command(client, "/incident", "declare Checkout down —service checkout", channel_id="C0RANDOM"))
+    assert Incident.objects.get().title == "Checkout down"
+
+
 def test_declare_without_a_linked_channel_or_a_service_asks_which_of_the_callers_services(world, client):
     ServiceFactory(team=world["team"], name="billing")
     ServiceFactory(name="someone-elses")
