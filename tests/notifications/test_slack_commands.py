@@ -10,8 +10,8 @@ from django.utils import timezone
 from incidents.models import Incident
 from incidents.services import incident_trigger
 from notifications.models import IncidentSlackChannel, SlackPost
-from notifications.channels import DeliveryError
-from notifications.slack_incident_channel import incident_channel_failed, incident_channel_name, incident_channel_open
+from notifications.slack_incident_channel import incident_channel_name
+from notifications.slack_tasks import SLACK_RETRIES, slack_incident_channel_open
 from tests.factories import MembershipFactory, ServiceFactory, UserFactory
 from tests.notifications.engine_helpers import run_due_work, verified
 from tests.notifications.slack_helpers import (
@@ -174,15 +174,26 @@ def test_a_taken_channel_name_gets_a_numbered_one(world, client, slack_fake, sen
     assert IncidentSlackChannel.objects.get().name == "inc-1-checkout-down-2"
 
 
-def test_a_channel_slack_refuses_to_create_is_named_on_the_timeline(world, client, slack_fake, sent_tasks):
+def test_a_channel_slack_keeps_refusing_to_create_is_named_on_the_timeline(world, client, slack_fake):
     answer(command(client, "/incident", "declare Checkout down"))
-    slack_fake.fail_next(error="missing_scope")
     incident = Incident.objects.get()
-    with pytest.raises(DeliveryError) as failed:
-        incident_channel_open(incident_id=incident.pk, by_id=world["alice"].pk)
-    incident_channel_failed(incident_id=incident.pk, reason=failed.value.message)
+    for _ in range(SLACK_RETRIES + 1):
+        slack_fake.fail_next(error="missing_scope")
+    with after_commit():
+        slack_incident_channel_open.apply(args=[incident.pk, world["alice"].pk])  # retries run eagerly
+    assert "could not open a Slack channel" in incident.timeline.get(kind="warning").text
     assert "missing_scope" in incident.timeline.get(kind="warning").text
     assert not IncidentSlackChannel.objects.exists()
+
+
+def test_a_rate_limited_channel_opening_is_retried(world, client, slack_fake):
+    answer(command(client, "/incident", "declare Checkout down"))
+    incident = Incident.objects.get()
+    slack_fake.fail_next(status=429)
+    with after_commit():
+        slack_incident_channel_open.apply(args=[incident.pk, world["alice"].pk])
+    assert IncidentSlackChannel.objects.get(incident=incident)
+    assert not incident.timeline.filter(kind="warning").exists()
 
 
 # --- inside an incident's channel ------------------------------------------------------------
