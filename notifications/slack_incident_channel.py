@@ -56,25 +56,13 @@ def incident_channel_open_later(*, incident: Incident, by: User) -> None:
     send_after_commit("notifications.slack_incident_channel_open", args=[incident.pk, by.pk])
 
 
-def incident_channel_open(*, incident_id: int, by_id: int | None) -> IncidentSlackChannel | None:
+def incident_channel_open(*, incident_id: int, by_id: int | None) -> IncidentSlackChannel:
     """Create the channel (once per incident), post the incident there and invite the people
-    paged, the declarer and whoever is on call for the first step."""
+    paged, the declarer and whoever is on call for the first step. Run again (a retry after a
+    rate limit), it only invites whoever is still missing."""
     incident = Incident.objects.select_related("service", "team", "acknowledged_by", "resolved_by").get(pk=incident_id)
-    room = IncidentSlackChannel.objects.filter(incident=incident).first()
-    if room is not None:
-        return room
-    channel_id, name = _create(incident)
     by = User.objects.filter(pk=by_id).first() if by_id else None
-    try:
-        with transaction.atomic():
-            room = IncidentSlackChannel.objects.create(incident=incident, channel_id=channel_id, name=name)
-            timeline_add(incident=incident, kind="slack_channel", actor=by, via=TimelineEvent.Via.SLACK,
-                         text=f"Slack channel #{name} opened for the incident.",
-                         data={"channel_id": channel_id, "name": name})
-    except IntegrityError:  # another worker opened one first; ours stays empty
-        log.warning("incident %s: a second Slack channel %s was created and is unused", incident.pk, channel_id)
-        return IncidentSlackChannel.objects.get(incident=incident)
-    _post_incident(incident, room)
+    room = IncidentSlackChannel.objects.filter(incident=incident).first() or _open(incident, by)
     first_step = _first_step_oncall(incident)
     incident_channel_invite(incident_id=incident.pk, also_user_ids=[*([by.pk] if by else []), *first_step])
     return room
@@ -112,6 +100,21 @@ def incident_channel_invite(*, incident_id: int, also_user_ids: list[int] = ()) 
             locked.invited = list(dict.fromkeys([*locked.invited, *invited]))
             locked.save(update_fields=["invited"])
     return invited
+
+
+def _open(incident: Incident, by: User | None) -> IncidentSlackChannel:
+    channel_id, name = _create(incident)
+    try:
+        with transaction.atomic():
+            room = IncidentSlackChannel.objects.create(incident=incident, channel_id=channel_id, name=name)
+            timeline_add(incident=incident, kind="slack_channel", actor=by, via=TimelineEvent.Via.SLACK,
+                         text=f"Slack channel #{name} opened for the incident.",
+                         data={"channel_id": channel_id, "name": name})
+    except IntegrityError:  # another worker opened one first; ours stays empty
+        log.warning("incident %s: a second Slack channel %s was created and is unused", incident.pk, channel_id)
+        return IncidentSlackChannel.objects.get(incident=incident)
+    _post_incident(incident, room)
+    return room
 
 
 def _create(incident: Incident) -> tuple[str, str]:

@@ -5,6 +5,7 @@ chat.postMessage, chat.update and users.info.
     # point SLACK_API_BASE_URL at fake.url + "/api/"
     fake.fail_next(error="channel_not_found")          # HTTP 200 {"ok": false, ...}, as Slack does
     fake.fail_next(status=429, retry_after=30)          # HTTP 429 ratelimited with Retry-After
+    fake.fail_next(status=429, method="conversations.invite")  # only the next call of that method
     fake.reject("U0BADUSER", error="user_not_found")    # every call naming it fails
     fake.messages, fake.posted_to("C0INCIDENTS"), fake.message("C…", "ts")
     fake.channels                                       # created channels: {id: {"name", "members"}}
@@ -28,19 +29,20 @@ class SlackFake(FakeServer):
         self.token = token
         self.messages: list[dict] = []  # every posted message, as it stands after updates
         self.updates: list[dict] = []
-        self._failures: list[tuple[int, str, int | None]] = []
+        self._failures: list[tuple[int, str, int | None, str | None]] = []
         self._rejected: dict[str, str] = {}
         self._ts = 100
         self.channels: dict[str, dict] = {}
         self.users: dict[str, dict] = {}
 
-    def fail_next(self, *, error: str = "ratelimited", status: int | None = None, retry_after: int | None = None) -> None:
-        """The next call fails: HTTP 200 with {"ok": false, "error": error}, or HTTP `status`
-        (429 defaults to Retry-After: 30, as Slack always sends one)."""
+    def fail_next(self, *, error: str = "ratelimited", status: int | None = None, retry_after: int | None = None,
+                  method: str | None = None) -> None:
+        """The next call (of `method`, if given) fails: HTTP 200 with {"ok": false, "error": error},
+        or HTTP `status` (429 defaults to Retry-After: 30, as Slack always sends one)."""
         if status == 429 and retry_after is None:
             retry_after = 30
         with self.lock:
-            self._failures.append((status or 200, error, retry_after))
+            self._failures.append((status or 200, error, retry_after, method))
 
     def reject(self, channel_or_user: str, *, error: str = "channel_not_found") -> None:
         with self.lock:
@@ -81,8 +83,10 @@ class SlackFake(FakeServer):
             return _fail("not_authed")
         if self.token is not None and token != self.token:
             return _fail("invalid_auth")
-        if self._failures:
-            status, error, retry_after = self._failures.pop(0)
+        failure = next((f for f in self._failures if f[3] in (None, method)), None)
+        if failure is not None:
+            self._failures.remove(failure)
+            status, error, retry_after, _ = failure
             if status >= 500:
                 return status, {"Content-Type": "text/html"}, b"<html><body>Service Unavailable</body></html>"
             return _fail(error, status=status, headers={"Retry-After": retry_after} if retry_after else None)

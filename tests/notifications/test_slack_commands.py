@@ -186,6 +186,19 @@ def test_a_channel_slack_keeps_refusing_to_create_is_named_on_the_timeline(world
     assert not IncidentSlackChannel.objects.exists()
 
 
+def test_invites_cut_short_by_a_rate_limit_are_retried(world, client, slack_fake):
+    answer(command(client, "/incident", "declare Checkout down"))
+    incident = Incident.objects.get()
+    slack_fake.fail_next(status=429, method="conversations.invite")
+    with after_commit():
+        slack_incident_channel_open.apply(args=[incident.pk, world["alice"].pk])
+    room = IncidentSlackChannel.objects.get(incident=incident)
+    invites = [r for r in slack_fake.requests if r["path"].endswith("conversations.invite")]
+    assert [r["status"] for r in invites] == [429, 200]
+    assert ALICE in slack_fake.members(room.channel_id)
+    assert incident.timeline.filter(kind="slack_channel").count() == 1  # one channel, not a second
+
+
 def test_a_rate_limited_channel_opening_is_retried(world, client, slack_fake):
     answer(command(client, "/incident", "declare Checkout down"))
     incident = Incident.objects.get()
