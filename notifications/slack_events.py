@@ -86,9 +86,10 @@ def _fetch(channel_id: str, ts: str) -> dict | None:
         found = client.conversations_history(channel=channel_id, latest=ts, inclusive=True, limit=1)["messages"]
         if found and found[0].get("ts") == ts:
             return found[0]
-        # A reply in a thread is not in the channel's history, only in its thread.
-        found = client.conversations_replies(channel=channel_id, ts=ts, latest=ts, oldest=ts, inclusive=True,
-                                             limit=1)["messages"]
+        # A reply in a thread is not in the channel's history, only in its thread; Slack lists
+        # the thread's parent first whatever the window, so no limit of 1 here.
+        found = client.conversations_replies(channel=channel_id, ts=ts, latest=ts, oldest=ts,
+                                             inclusive=True)["messages"]
     return next((m for m in found if m.get("ts") == ts), None)
 
 

@@ -125,7 +125,6 @@ class SlackFake(FakeServer):
                              "blocks": message["blocks"]})
         return json_response(200, {"ok": True, "channel": message["channel"], "ts": message["ts"], "text": message["text"]})
 
-
     def _create(self, args: dict) -> tuple[int, dict, bytes]:
         name = str(args.get("name", ""))
         # https://docs.slack.dev/reference/methods/conversations.create#naming
@@ -155,14 +154,16 @@ class SlackFake(FakeServer):
         return self._listing(found, args)
 
     def _replies(self, args: dict) -> tuple[int, dict, bytes]:
-        """The thread's parent, then its replies, oldest first; `ts` may name either."""
+        """The thread's parent first, whatever the window, then its replies in the window, oldest
+        first; `ts` may name the parent or a reply."""
         ts = str(args.get("ts", ""))
         named = next((m for m in self.messages if m["channel"] == args.get("channel") and m["ts"] == ts), None)
         if named is None:
             return _fail("thread_not_found")
-        parent = named.get("thread_ts") or named["ts"]
-        found = [m for m in self._in_window(args) if parent in (m["ts"], m.get("thread_ts"))]
-        return self._listing(list(reversed(found)), args)
+        parent = next(m for m in self.messages if m["channel"] == named["channel"]
+                      and m["ts"] == (named.get("thread_ts") or named["ts"]))
+        replies = [m for m in self._in_window(args) if m.get("thread_ts") == parent["ts"] and m is not parent]
+        return self._listing([parent, *reversed(replies)], args)
 
     def _users_info(self, args: dict) -> tuple[int, dict, bytes]:
         user = self.users.get(str(args.get("user", "")))
