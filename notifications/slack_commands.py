@@ -140,7 +140,7 @@ def _service_for(*, user: User, name: str, channel_id: str) -> tuple[Service | N
         return linked[0], ""
     if linked:
         return None, f"Several services post to this channel. {_choices(mine.filter(slack_channel=channel_id))}"
-    return None, f"This channel is not linked to a service. {_choices(mine)}"
+    return None, f"This channel is not linked to any of your services. {_choices(mine)}"
 
 
 def _choices(services) -> str:

@@ -121,7 +121,7 @@ def test_declare_without_a_linked_channel_or_a_service_asks_which_of_the_callers
     ServiceFactory(name="someone-elses")
     reply = answer(command(client, "/incident", "declare Invoices stuck", channel_id="C0RANDOM"))
     assert reply["response_type"] == "ephemeral"
-    assert "not linked to a service" in reply["text"]
+    assert "not linked to any of your services" in reply["text"]
     assert "`billing`" in reply["text"] and "`checkout`" in reply["text"] and "someone-elses" not in reply["text"]
     assert not Incident.objects.exists()
 
@@ -130,6 +130,13 @@ def test_declare_on_another_teams_service_opens_nothing(world, client):
     ServiceFactory(name="payroll")
     reply = answer(command(client, "/incident", "declare Payroll late --service payroll"))
     assert reply["response_type"] == "ephemeral" and "You have no service named payroll" in reply["text"]
+    assert not Incident.objects.exists()
+
+
+def test_declare_in_a_channel_linked_to_another_teams_service_opens_nothing_there(world, client):
+    ServiceFactory(name="payroll", slack_channel="C0PAYROLL")
+    reply = answer(command(client, "/incident", "declare Payroll late", channel_id="C0PAYROLL"))
+    assert "not linked to any of your services" in reply["text"] and "payroll" not in reply["text"]
     assert not Incident.objects.exists()
 
 
