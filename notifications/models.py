@@ -127,3 +127,18 @@ class WebhookReceipt(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class IncidentSlackChannel(models.Model):
+    """The Slack channel opened for one incident by `/incident declare`: commands typed there act
+    on that incident, and 📌 reactions there add messages to its timeline."""
+
+    incident = models.OneToOneField("incidents.Incident", on_delete=models.CASCADE, related_name="slack_room")
+    channel_id = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    # Slack member ids already invited, so that each later page invites only who is new.
+    invited = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"#{self.name} ({self.channel_id})"

@@ -9,6 +9,7 @@ from incidents.services import timeline_add
 from oncall.models import NotificationRule
 
 from .models import Delivery, Page
+from .slack_incident_channel import incident_channel_invite_later
 
 
 def page_people(
@@ -43,6 +44,8 @@ def page_people(
                          for d in made),
                      data={"user": user.pk, "step": step, "loop": incident.escalation_loop,
                            "round": incident.paging_round, "reason": reason})
+    if reached:
+        incident_channel_invite_later(incident_id=incident.pk)
     return deliveries, reached
 
 

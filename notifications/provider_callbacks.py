@@ -11,6 +11,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from . import responder_actions, sms_replies
+from . import slack_commands as slack_commands_
+from . import slack_events as slack_events_
 from .channels.twilio_voice import gather_twiml, reply_twiml
 from .delivery import delivery_status_update
 from .messages import voice_script
@@ -110,12 +112,25 @@ def slack_interactions(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def slack_commands(request: HttpRequest) -> HttpResponse:
-    """`/vigil ack 42`, `/vigil resolve 42`."""
+    """`/incident …`, `/oncall [team]`, and `/vigil` for both (slack_commands.py)."""
     if not slack_request_valid(request):
         return _forbidden("Slack request")
-    parsed = responder_actions.parse_reply(request.POST.get("text", ""))
-    if parsed is None or parsed[1] is None:
-        return JsonResponse({"response_type": "ephemeral", "text": "Usage: /vigil ack 42 or /vigil resolve 42"})
-    action, number = parsed
-    outcome = responder_actions.slack_command(slack_user_id=request.POST.get("user_id", ""), action=action, number=number)
-    return JsonResponse({"response_type": "ephemeral", "text": outcome.text})
+    reply = slack_commands_.command_received(
+        command=request.POST.get("command", ""), text=request.POST.get("text", ""),
+        slack_user_id=request.POST.get("user_id", ""), channel_id=request.POST.get("channel_id", ""))
+    return JsonResponse(reply.as_json())
+
+
+@csrf_exempt
+@require_POST
+def slack_events(request: HttpRequest) -> HttpResponse:
+    """Events API: URL verification and 📌 reactions (slack_events.py)."""
+    if not slack_request_valid(request):
+        return _forbidden("Slack request")
+    try:
+        payload = json.loads(request.body)
+    except ValueError:
+        return JsonResponse({"error": "The body is not JSON."}, status=400)
+    if not isinstance(payload, dict):
+        return JsonResponse({"error": "The body is not a JSON object."}, status=400)
+    return JsonResponse(slack_events_.event_received(payload=payload))

@@ -25,6 +25,10 @@ def incident_slack_sync(*, incident_id: int) -> int:
         return 0
     text = render_text("notifications/slack_incident.txt", {"incident": incident, "service": incident.service})
     touched = _sync_channel(incident, text)
+    # The incident's own channel (/incident declare) keeps its message current too.
+    for post in SlackPost.objects.filter(incident=incident).exclude(channel=incident.service.slack_channel):
+        touched += _update(post.channel, post.ts, text, incident_blocks(text=text, incident_id=incident.pk,
+                                                                        status=incident.status))
     for delivery in Delivery.objects.filter(page__incident=incident, kind="slack", status__in=["sent", "delivered"]):
         channel, _, ts = delivery.provider_id.partition(":")
         if ts:

@@ -6,6 +6,7 @@ from .replay import webhook_receipts_prune
 from .escalation import escalate as escalate_one
 from .metrics import sweep_observed
 from .slack_sync import incident_slack_sync
+from .slack_tasks import slack_incident_channel_invite, slack_incident_channel_open, slack_pin_add  # noqa: F401
 from .sweep import sweep as sweep_all
 from .verification import verification_send
 from .webhook_notice import webhook_endpoint_disabled_notify

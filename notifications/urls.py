@@ -11,5 +11,6 @@ urlpatterns = [
     path("twilio/status/", provider_callbacks.twilio_status, name="twilio-status"),
     path("slack/interactions/", provider_callbacks.slack_interactions, name="slack-interactions"),
     path("slack/commands/", provider_callbacks.slack_commands, name="slack-commands"),
+    path("slack/events/", provider_callbacks.slack_events, name="slack-events"),
     path("outbox/", views.outbox, name="outbox"),
 ]

@@ -102,11 +102,11 @@ def slack_signed(client, path, data, *, secret=SLACK_SECRET, age=0):
                        headers={"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature})
 
 
-def slash_command(client, text, *, user_id="U0ALICE123", command="/vigil", **signing):
+def slash_command(client, text, *, user_id="U0ALICE123", command="/vigil", channel_id=CHANNEL, **signing):
     """The fields Slack posts for a slash command that matter here."""
     return slack_signed(client, "/notifications/slack/commands/",
                         {"command": command, "text": text, "user_id": user_id, "team_id": "T0VIGIL",
-                         "channel_id": CHANNEL, "response_url": "https://hooks.slack.com/commands/T0VIGIL/1/x"},
+                         "channel_id": channel_id, "response_url": "https://hooks.slack.com/commands/T0VIGIL/1/x"},
                         **signing)
 
 
@@ -148,12 +148,22 @@ def test_vigil_resolve_command_resolves_the_incident_it_numbers(world, slack_fak
     assert incident.status == "resolved"
 
 
-@pytest.mark.parametrize("text", ["", "ack", "hello 1", "page everyone"])
+@pytest.mark.parametrize("text", ["", "hello 1", "page everyone"])
 def test_vigil_command_without_an_action_and_a_number_answers_its_usage(world, slack_fake, client, text):
     incident, _ = incident_trigger(service=world["service"], title="Checkout 5xx", dedup_key="5xx")
     response = slash_command(client, text)
     assert response.status_code == 200
-    assert response.json() == {"response_type": "ephemeral", "text": "Usage: /vigil ack 42 or /vigil resolve 42"}
+    assert response.json()["response_type"] == "ephemeral"
+    assert "Usage:" in response.json()["text"] and "/incident declare <title>" in response.json()["text"]
+    incident.refresh_from_db()
+    assert incident.status == "triggered"
+
+
+def test_vigil_ack_without_a_number_outside_an_incident_channel_says_to_name_one(world, slack_fake, client):
+    incident, _ = incident_trigger(service=world["service"], title="Checkout 5xx", dedup_key="5xx")
+    response = slash_command(client, "ack")
+    assert response.json()["response_type"] == "ephemeral"
+    assert "not one" in response.json()["text"] and "/incident ack 42" in response.json()["text"]
     incident.refresh_from_db()
     assert incident.status == "triggered"
 
