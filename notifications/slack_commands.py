@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 
-from incidents.models import Incident, Service, Severity, TimelineEvent
+from incidents.models import Incident, IncidentRole, Service, Severity, TimelineEvent
 from incidents.selectors import services_visible_to
-from oncall.access import user_can_respond
 from incidents.services import IncidentError, incident_note_add, incident_severity_set, incident_trigger
+from incidents.workflow import incident_role_assign
+
+from oncall.access import user_can_respond
 
 from . import responder_actions
 from .channels.slack import escape
@@ -27,12 +29,18 @@ USAGE = "\n".join([
     "`/incident ack`, `/incident resolve`: in an incident's channel (elsewhere `/incident ack 42`)",
     "`/incident note <text>`: add a note to the incident's timeline (in its channel)",
     "`/incident sev <1-5>`: set the incident's severity (in its channel)",
+    "`/incident role commander|scribe|comms @person`: give a role of the response (in its channel)",
     "`/oncall [team]`: who is on call now",
     "`/vigil` works for both: `/vigil declare …`, `/vigil oncall [team]`.",
 ])
 # Slack's clients may turn a typed "--" into a dash; either way it is the flag.
 _SERVICE_FLAG = re.compile(r"(?:^|\s)(?:--|—|–)service(?:=|\s+)(?P<name>.*)$", re.S)
 _SEVERITY = re.compile(r"^(?:sev)?\s*([1-5])$", re.I)
+# What Slack sends for a typed mention: <@U0123ABCD> or <@U0123ABCD|name>.
+_MENTION = re.compile(r"^<@(?P<id>[UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_ROLES = {"commander": IncidentRole.Role.COMMANDER, "ic": IncidentRole.Role.COMMANDER,
+          "scribe": IncidentRole.Role.SCRIBE, "comms": IncidentRole.Role.COMMUNICATIONS,
+          "communications": IncidentRole.Role.COMMUNICATIONS}
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,7 @@ def command_received(*, command: str, text: str, slack_user_id: str, channel_id:
 def _incident(*, text: str, slack_user_id: str, channel_id: str) -> Reply:
     word, _, rest = text.partition(" ")
     word, rest = word.lower(), rest.strip()
-    if word not in ("declare", "ack", "acknowledge", "resolve", "note", "sev", "severity"):
+    if word not in ("declare", "ack", "acknowledge", "resolve", "note", "sev", "severity", "role"):
         if not word or word == "help":
             return Reply(USAGE)
         parsed = responder_actions.parse_reply(text)  # `ack 42`, `resolve #42`, `42 ack`
@@ -79,7 +87,7 @@ def _incident(*, text: str, slack_user_id: str, channel_id: str) -> Reply:
         return _numbered(slack_user_id=slack_user_id, word=word, number=rest)
     incident = incident_for_channel(channel_id=channel_id)
     if incident is None:
-        example = {"note": " <text>", "sev": " 2", "severity": " 2"}.get(word, "")
+        example = {"note": " <text>", "sev": " 2", "severity": " 2", "role": " commander @person"}.get(word, "")
         elsewhere = " Elsewhere name the incident: `/incident ack 42`." if acting else ""
         return Reply(f"`/incident {word}{example}` works in an incident's own Slack channel, and this is not one."
                      f"{elsewhere}")
@@ -91,7 +99,27 @@ def _incident(*, text: str, slack_user_id: str, channel_id: str) -> Reply:
         return Reply(outcome.text, in_channel=outcome.ok)
     if word == "note":
         return _note(user=user, incident=incident, text=rest)
+    if word == "role":
+        return _role(user=user, incident=incident, text=rest)
     return _severity(user=user, incident=incident, value=rest)
+
+
+def _role(*, user: User, incident: Incident, text: str) -> Reply:
+    """`role commander @bob`: the person is named by a Slack mention of someone linked to Vigil."""
+    name, _, who = text.partition(" ")
+    role = _ROLES.get(name.lower())
+    mention = _MENTION.match(who.strip())
+    if role is None or mention is None:
+        return Reply("Name a role and a person: `/incident role commander @person` (roles: commander, scribe, comms).")
+    holder = slack_linked_user(slack_user_id=mention["id"])
+    if holder is None:
+        return Reply(f"<@{mention['id']}> has no Slack account linked to Vigil, so they cannot hold a role.")
+    try:
+        incident_role_assign(incident=incident, role=role, user=holder, by=user, via=TimelineEvent.Via.SLACK)
+    except IncidentError as e:
+        return Reply(escape(e.message))
+    return Reply(f"{escape(holder.get_username())} is now {IncidentRole.Role(role).label.lower()} of incident "
+                 f"#{incident.number} (named by {escape(user.get_username())}).", in_channel=True)
 
 
 def _numbered(*, slack_user_id: str, word: str, number: str) -> Reply:

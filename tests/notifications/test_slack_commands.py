@@ -294,9 +294,8 @@ def test_unknown_subcommands_answer_the_usage(world, client, text):
     reply = answer(command(client, "/incident", text))
     assert reply["response_type"] == "ephemeral"
     for usage in ("/incident declare <title> [--service <name>]", "/incident note <text>", "/incident sev <1-5>",
-                  "/oncall [team]"):
+                  "/incident role commander|scribe|comms @person", "/oncall [team]"):
         assert usage in reply["text"]
-    assert "update" not in reply["text"] and "role" not in reply["text"]
 
 
 # --- /vigil alias and /oncall ----------------------------------------------------------------
@@ -337,3 +336,27 @@ def test_oncall_from_an_unlinked_slack_account_answers_nothing(world, client):
 def test_a_command_vigil_does_not_know_answers_the_usage(world, client):
     reply = answer(command(client, "/pagerduty", "declare x"))
     assert "does not know the command /pagerduty" in reply["text"] and not Incident.objects.exists()
+
+
+# --- role ------------------------------------------------------------------------------------
+
+def test_role_in_the_incident_channel_names_the_commander_on_the_timeline(room, world, client):
+    reply = answer(command(client, "/incident", f"role commander <@{CAROL}|carol>", channel_id=ROOM))
+    assert reply["response_type"] == "in_channel" and "carol is now commander of incident" in reply["text"]
+    role = room.roles.get(role="commander")
+    assert role.user == world["carol"]
+    event = room.timeline.get(kind="role_assigned")
+    assert (event.actor, event.via) == (world["alice"], "slack")
+
+
+def test_role_for_someone_not_linked_to_vigil_changes_nothing(room, client):
+    reply = answer(command(client, "/incident", "role scribe <@U0NOBODY1>", channel_id=ROOM))
+    assert reply["response_type"] == "ephemeral" and "no Slack account linked to Vigil" in reply["text"]
+    assert not room.roles.exists()
+
+
+@pytest.mark.parametrize("text", ["role", "role captain <@U0CAROL123>", "role commander carol"])
+def test_a_role_command_without_a_role_and_a_mention_answers_how(room, client, text):
+    reply = answer(command(client, "/incident", text, channel_id=ROOM))
+    assert reply["response_type"] == "ephemeral" and "/incident role commander @person" in reply["text"]
+    assert not room.roles.exists()
