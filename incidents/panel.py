@@ -136,7 +136,7 @@ def responders_of(incident: Incident) -> QuerySet[User]:
 
 def panel_context(*, incident: Incident, can_respond: bool, retry: dict | None = None) -> dict:
     """What incidents/_panel.html needs, under one key. `retry`: a refused form to show again,
-    with its error and what was typed (incidents/panel_views.py)."""
+    with its error and what was typed (incidents/views/panel.py)."""
     roles = list(IncidentRole.objects.filter(incident=incident).select_related("user"))
     findings = list(IncidentFinding.objects.filter(incident=incident).select_related("owner", "created_by"))
     tasks = list(IncidentTask.objects.filter(incident=incident).select_related("owner"))

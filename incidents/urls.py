@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import panel_views, service_pages, views
+from .views import incidents as views
+from .views import panel as panel_views
+from .views import services as service_pages
 
 app_name = "incidents"
 

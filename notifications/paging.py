@@ -9,7 +9,7 @@ from incidents.services import timeline_add
 from oncall.models import NotificationRule
 
 from .models import Delivery, Page
-from .slack_incident_channel import incident_channel_invite_later
+from .slack.incident_channel import incident_channel_invite_later
 
 
 def page_people(

@@ -11,8 +11,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 from . import responder_actions, sms_replies
-from . import slack_commands as slack_commands_
-from . import slack_events as slack_events_
+from .slack import commands as slack_commands_
+from .slack import events as slack_events_
 from .channels.twilio_voice import gather_twiml, reply_twiml
 from .delivery import delivery_status_update
 from .messages import voice_script
@@ -112,7 +112,7 @@ def slack_interactions(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def slack_commands(request: HttpRequest) -> HttpResponse:
-    """`/incident …`, `/oncall [team]`, and `/vigil` for both (slack_commands.py)."""
+    """`/incident …`, `/oncall [team]`, and `/vigil` for both (slack/commands.py)."""
     if not slack_request_valid(request):
         return _forbidden("Slack request")
     reply = slack_commands_.command_received(
@@ -124,7 +124,7 @@ def slack_commands(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def slack_events(request: HttpRequest) -> HttpResponse:
-    """Events API: URL verification and 📌 reactions (slack_events.py)."""
+    """Events API: URL verification and 📌 reactions (slack/events.py)."""
     if not slack_request_valid(request):
         return _forbidden("Slack request")
     try:

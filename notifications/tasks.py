@@ -5,8 +5,8 @@ from .delivery import deliveries_cancel_unneeded
 from .replay import webhook_receipts_prune
 from .escalation import escalate as escalate_one
 from .metrics import sweep_observed
-from .slack_sync import incident_slack_sync
-from .slack_tasks import slack_incident_channel_invite, slack_incident_channel_open, slack_pin_add  # noqa: F401
+from .slack.sync import incident_slack_sync
+from .slack.tasks import slack_incident_channel_invite, slack_incident_channel_open, slack_pin_add  # noqa: F401
 from .sweep import sweep as sweep_all
 from .verification import verification_send
 from .webhook_notice import webhook_endpoint_disabled_notify

@@ -1,4 +1,4 @@
-"""The guided panel on the incident page (incidents/_panel.html, incidents/panel_views.py)."""
+"""The guided panel on the incident page (incidents/_panel.html, incidents/views/panel.py)."""
 import pytest
 from django.test import Client
 from django.urls import reverse

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 from django.test import TestCase
 from django.utils import timezone
 
-from notifications import slack_tasks
-from notifications.slack_sync import incident_slack_sync
+from notifications.slack import tasks as slack_tasks
+from notifications.slack.sync import incident_slack_sync
 from oncall.models import Override
 from tests.notifications.conftest import SLACK_SECRET
 from tests.notifications.engine_helpers import paging_setup, verified

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from incidents.services import incident_acknowledge, incident_resolve, incident_trigger
 from notifications.models import Delivery, SlackPost
-from notifications.slack_sync import incident_slack_sync
+from notifications.slack.sync import incident_slack_sync
 from oncall.models import Override
 from tests.factories import MembershipFactory, ServiceFactory
 from tests.notifications.conftest import SLACK_SECRET

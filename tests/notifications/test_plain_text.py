@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from incidents.services import incident_trigger
 from notifications.models import Delivery
-from notifications.slack_sync import incident_slack_sync
+from notifications.slack.sync import incident_slack_sync
 from oncall.models import Override
 from tests.notifications.engine_helpers import paging_setup, run_due_work, verified
 from tests.notifications.test_paging_twilio import signed_post

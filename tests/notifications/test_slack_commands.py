@@ -10,8 +10,8 @@ from django.utils import timezone
 from incidents.models import Incident
 from incidents.services import incident_trigger
 from notifications.models import IncidentSlackChannel, SlackPost
-from notifications.slack_incident_channel import incident_channel_name
-from notifications.slack_tasks import SLACK_RETRIES, slack_incident_channel_open
+from notifications.slack.incident_channel import incident_channel_name
+from notifications.slack.tasks import SLACK_RETRIES, slack_incident_channel_open
 from tests.factories import MembershipFactory, ServiceFactory, UserFactory
 from tests.notifications.engine_helpers import run_due_work, verified
 from tests.notifications.slack_helpers import (

@@ -6,12 +6,12 @@ from django.db import IntegrityError
 
 from incidents.models import Incident
 
-from .channels import DeliveryError
-from .channels.slack import incident_blocks, post_to_channel, update_message
-from .clients import slack_configured
-from .links import ack_url
-from .messages import render_text
-from .models import Delivery, SlackPost
+from ..channels import DeliveryError
+from ..channels.slack import incident_blocks, post_to_channel, update_message
+from ..clients import slack_configured
+from ..links import ack_url
+from ..messages import render_text
+from ..models import Delivery, SlackPost
 
 log = logging.getLogger(__name__)
 

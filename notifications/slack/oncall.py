@@ -8,8 +8,8 @@ from oncall.access import teams_visible_to
 from oncall.coverage import schedules_oncall_now_and_next
 from oncall.models import Schedule
 
-from .channels.slack import escape
-from .slack_people import slack_ids_of
+from ..channels.slack import escape
+from .people import slack_ids_of
 
 MAX_TEAMS = 10  # one answer stays readable; name a team to see another
 

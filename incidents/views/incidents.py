@@ -13,11 +13,11 @@ from django.views.decorators.http import require_POST, require_safe
 
 from oncall.access import user_can_respond
 
-from .display import web_link, what_the_alerts_say
-from .forms import NoteForm, TransitionForm
-from .models import Incident, TimelineEvent
-from .panel import panel_context
-from .selectors import (
+from ..display import web_link, what_the_alerts_say
+from ..forms import NoteForm, TransitionForm
+from ..models import Incident, TimelineEvent
+from ..panel import panel_context
+from ..selectors import (
     INCIDENT_LIST_FILTERS,
     incident_recent_alerts,
     incident_status_counts,
@@ -27,7 +27,7 @@ from .selectors import (
     reassign_targets_for,
     service_recent_changes,
 )
-from .services import (
+from ..services import (
     AlreadyHandled,
     IncidentError,
     incident_acknowledge,

@@ -1,9 +1,9 @@
 """Celery adapters for the Slack incident channel and 📌 pins (imported by tasks.py)."""
 from celery import shared_task
 
-from .channels import DeliveryError
-from .slack_events import slack_pin_add as pin_add
-from .slack_incident_channel import incident_channel_failed, incident_channel_invite, incident_channel_open
+from ..channels import DeliveryError
+from .events import slack_pin_add as pin_add
+from .incident_channel import incident_channel_failed, incident_channel_invite, incident_channel_open
 
 SLACK_RETRIES = 4
 

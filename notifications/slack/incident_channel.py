@@ -1,5 +1,5 @@
 """An incident's own Slack channel, opened by `/incident declare`: named after the incident, the
-incident's message posted there and kept up to date (slack_sync), and everyone paged invited as
+incident's message posted there and kept up to date (sync.py), and everyone paged invited as
 they are paged. Commands typed there act on the incident; 📌 there adds to its timeline."""
 import logging
 import re
@@ -17,12 +17,12 @@ from incidents.selectors import incident_escalation_plan
 from incidents.services import timeline_add
 from oncall.policies import step_users_at
 
-from .channels import DeliveryError
-from .channels.slack import incident_blocks, post_to_channel, slack_errors
-from .clients import slack_client
-from .messages import render_text
-from .models import IncidentSlackChannel, Page, SlackPost
-from .slack_people import slack_ids_of
+from ..channels import DeliveryError
+from ..channels.slack import incident_blocks, post_to_channel, slack_errors
+from ..clients import slack_client
+from ..messages import render_text
+from ..models import IncidentSlackChannel, Page, SlackPost
+from .people import slack_ids_of
 
 log = logging.getLogger(__name__)
 

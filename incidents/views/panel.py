@@ -11,13 +11,12 @@ from django.views.decorators.http import require_POST
 
 from oncall.access import user_can_respond
 
-from .forms import NoteForm
-from .models import Incident, IncidentFinding, IncidentTask, TimelineEvent
-from .panel import responders_of
-from .selectors import incidents_visible_to
-from .services import AlreadyHandled, IncidentError, incident_mitigate, incident_resolve
-from .views import _render_detail
-from .workflow import (
+from ..forms import NoteForm
+from ..models import Incident, IncidentFinding, IncidentTask, TimelineEvent
+from ..panel import responders_of
+from ..selectors import incidents_visible_to
+from ..services import AlreadyHandled, IncidentError, incident_mitigate, incident_resolve
+from ..workflow import (
     incident_action_choose,
     incident_finding_add,
     incident_finding_remove,
@@ -26,6 +25,7 @@ from .workflow import (
     incident_task_remove,
     incident_task_toggle,
 )
+from .incidents import _render_detail
 
 WEB = TimelineEvent.Via.WEB
 
@@ -66,7 +66,7 @@ def _run(request: HttpRequest, incident: Incident, done: str, change, retry: dic
         if retry is None:
             messages.error(request, e.message)
         else:
-            # Read by panel_context through the detail page's render (incidents/views.py).
+            # Read by panel_context through the detail page's render (incidents/views/incidents.py).
             request.panel_retry = {**retry, "error": e.message}
             return _render_detail(request, incident, note_form=NoteForm(), status=400)
     else:

@@ -17,11 +17,11 @@ from incidents.workflow import incident_role_assign
 
 from oncall.access import user_can_respond
 
-from . import responder_actions
-from .channels.slack import escape
-from .slack_incident_channel import incident_channel_open_later, incident_for_channel
-from .slack_oncall import oncall_answer
-from .slack_people import NOT_LINKED, slack_linked_user
+from .. import responder_actions
+from ..channels.slack import escape
+from .incident_channel import incident_channel_open_later, incident_for_channel
+from .oncall import oncall_answer
+from .people import NOT_LINKED, slack_linked_user
 
 USAGE = "\n".join([
     "Usage:",

@@ -22,15 +22,15 @@ from django.views.decorators.http import require_POST, require_safe
 from oncall.access import teams_visible_to, user_can_manage, user_can_respond
 from oncall.models import Membership, Team
 
-from .integration_check import integration_test_send
-from .models import Integration, Service
-from .selectors import integration_urls, services_visible_to
-from .service_forms import IntegrationForm, MaintenanceNowForm, MaintenanceScheduleForm, ServiceForm
-from .service_selectors import (
+from ..integration_check import integration_test_send
+from ..models import Integration, Service
+from ..selectors import integration_urls, services_visible_to
+from ..service_forms import IntegrationForm, MaintenanceNowForm, MaintenanceScheduleForm, ServiceForm
+from ..service_selectors import (
     policies_paged_first, service_change_events, service_integrations, service_maintenance_windows,
     service_recent_incidents, services_listed,
 )
-from .services import (
+from ..services import (
     IncidentError, integration_create, integration_delete, integration_rotate_token, integration_update,
     maintenance_window_create, maintenance_window_delete, service_create, service_update,
 )

@@ -15,11 +15,11 @@ from config.celery import send_after_commit
 from incidents.models import TimelineEvent
 from incidents.services import timeline_add
 
-from .channels.slack import slack_errors
-from .clients import slack_client
-from .replay import webhook_receipt_claim
-from .slack_incident_channel import incident_for_channel
-from .slack_people import slack_linked_user
+from ..channels.slack import slack_errors
+from ..clients import slack_client
+from ..replay import webhook_receipt_claim
+from .incident_channel import incident_for_channel
+from .people import slack_linked_user
 
 log = logging.getLogger(__name__)
 
