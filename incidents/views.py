@@ -11,8 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from .display import web_link, what_the_alerts_say
+from .display import web_link
 from .forms import NoteForm, TransitionForm
+from .incident_page import incident_page_context
 from .models import Incident, TimelineEvent
 from .selectors import (
     INCIDENT_LIST_FILTERS,
@@ -184,7 +185,7 @@ def _render_detail(request: HttpRequest, incident: Incident, *, note_form: NoteF
         "actions": actions,
         "note_form": note_form,
         "runbook_url": web_link(incident.service.runbook_url),
-        **what_the_alerts_say(details=incident.details, links=incident.links),
+        **incident_page_context(incident=incident),
         "changes": service_recent_changes(service=incident.service, before=incident.triggered_at),
     }
     return render(request, "incidents/detail.html", context, status=status)
