@@ -35,7 +35,8 @@ class PageAlerts:
 
 def page_alerts(incident: Incident) -> PageAlerts:
     """Three cheap reads (the lead row and two counts) whatever the size of the group."""
-    states = incident.alert_states.order_by("status", "-last_seen_at", "-id")
+    # The alert to lead with: the first reported of those firing, else the first of all.
+    states = incident.alert_states.order_by("status", "id")
     lead = states.first()
     labels = _ordered_labels(lead.labels if lead else {})
     runbook = web_link(lead.runbook_url) if lead else ""
