@@ -133,3 +133,14 @@ def test_a_repeat_notification_costs_one_statement_for_its_alerts(client, am_url
         alert_state.alert_states_record(incident=incident, integration=integration, event=event,
                                         at=incident.triggered_at)
     assert IncidentAlertState.objects.count() == 3
+
+
+def test_a_big_group_lists_the_first_rows_and_counts_the_rest(incident, web):
+    IncidentAlertState.objects.bulk_create([
+        IncidentAlertState(incident=incident, fingerprint=f"fp{n}", summary=f"alert {n}",
+                           status="resolved" if n % 5 == 0 else "firing") for n in range(55)])
+    html = web.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert re.search(r"Alerts</dt><dd>55: 44 firing, 11 resolved", section(html, "incident-fields"))
+    alerts = section(html, "incident-alerts")
+    assert alerts.count('class="alert-row ') == 50 and "5 more alerts not listed" in alerts
+    assert alerts.count(">firing</span>") == 44  # the firing ones come first
