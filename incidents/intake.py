@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import F, QuerySet, Subquery
 from django.utils import timezone
 
+from config.celery import send_after_commit
+
 from .alert_state import GROUPED_KINDS, alert_states_record
 from .models import Alert, ChangeEvent, Incident, Integration, MaintenanceWindow, Service, Severity, Urgency
 from .services import AlreadyHandled, InvalidTransition, incident_acknowledge, incident_resolve, incident_trigger
@@ -133,8 +135,9 @@ def _trigger(*, integration: Integration, event: AlertEvent, at: datetime) -> Ou
     alert_states_record(incident=incident, integration=integration, event=event, at=at)
     if not created and integration.kind in GROUPED_KINDS and incident.title != event.summary:
         # A group's title names what fires now ("web2 (+1 more)" once web1 resolved); an
-        # unchanged title costs no statement.
+        # unchanged title costs no statement. The Slack message about it follows.
         Incident.objects.filter(pk=incident.pk).update(title=event.summary[:1024])
+        send_after_commit("notifications.incident_changed", args=[incident.pk])
     return Outcome(event, incident, "created" if created else "deduplicated")
 
 
