@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import QuerySet, Subquery
+from django.db.models import F, QuerySet, Subquery
 from django.utils import timezone
 
+from config.celery import send_after_commit
 from config.metrics import ALERTS, count_after_commit
 
+from .alert_state import GROUPED_KINDS, alert_states_record
 from .models import Alert, ChangeEvent, Incident, Integration, MaintenanceWindow, Service, Severity, Urgency
 from .services import AlreadyHandled, InvalidTransition, incident_acknowledge, incident_resolve, incident_trigger
 from .sources import AlertEvent
@@ -94,8 +96,14 @@ def _ingest_one(*, integration: Integration, event: AlertEvent, at: datetime, su
     )
     if incident is None:
         # PagerDuty's rule: acknowledging or resolving an unknown or closed key changes nothing.
+        # The alerts still resolved: the incident someone closed by hand shows them so.
+        if event.action == Alert.Action.RESOLVE:
+            closed = Incident.objects.filter(service=integration.service, dedup_key=event.dedup_key).first()
+            if closed is not None:
+                alert_states_record(incident=closed, integration=integration, event=event, at=at)
         return AlertOutcome(event, None, "ignored")
     if event.action == Alert.Action.RESOLVE and not integration.config.get("auto_resolve", True):
+        alert_states_record(incident=incident, integration=integration, event=event, at=at)
         return AlertOutcome(event, incident, "ignored")
     note = f"{event.action.capitalize()}d by {integration.name} ({integration.get_kind_display()})"
     if event.summary:
@@ -106,6 +114,10 @@ def _ingest_one(*, integration: Integration, event: AlertEvent, at: datetime, su
     except (AlreadyHandled, InvalidTransition):
         return AlertOutcome(event, incident, "ignored")
     _store_alert(integration=integration, event=event, at=at, incident=incident, slot=None)
+    # Every notification the incident took counts, not only the triggers (the ring's slot
+    # arithmetic only needs the count to grow).
+    Incident.objects.filter(pk=incident.pk).update(alert_count=F("alert_count") + 1, last_alert_at=at)
+    alert_states_record(incident=incident, integration=integration, event=event, at=at)
     # Only a change of state stores an event, but reopening or un-acknowledging can bring an incident
     # back to be resolved or acknowledged again and again.
     _keep_latest(Alert.objects.filter(incident=incident, slot__isnull=True), STATE_EVENTS_KEPT)
@@ -123,6 +135,12 @@ def _trigger(*, integration: Integration, event: AlertEvent, at: datetime) -> Al
     # Slot 0 keeps the first alert for ever; the others cycle through 1..RAW_ALERTS_KEPT.
     slot = 0 if created else 1 + (incident.alert_count - 2) % RAW_ALERTS_KEPT
     _store_alert(integration=integration, event=event, at=at, incident=incident, slot=slot)
+    alert_states_record(incident=incident, integration=integration, event=event, at=at)
+    if not created and integration.kind in GROUPED_KINDS and incident.title != event.summary:
+        # A group's title names what fires now ("web2 (+1 more)" once web1 resolved); an
+        # unchanged title costs no statement. The Slack message about it follows.
+        Incident.objects.filter(pk=incident.pk).update(title=event.summary[:1024])
+        send_after_commit("notifications.incident_changed", args=[incident.pk])
     return AlertOutcome(event, incident, "created" if created else "deduplicated")
 
 
@@ -137,10 +155,15 @@ def _store_alert(
     *, integration: Integration, event: AlertEvent, at: datetime, incident: Incident | None,
     slot: int | None, suppressed: bool = False,
 ) -> None:
+    summary, severity = event.summary, event.severity
+    if event.action != Alert.Action.TRIGGER and not summary:
+        # PagerDuty's acknowledge and resolve carry no payload, and the parser's "info" is a
+        # placeholder: the row says what happened to which incident, and no severity.
+        summary, severity = f"{event.action.capitalize()}d: {incident.title if incident else event.dedup_key}", ""
     alert = Alert(
         integration=integration, service_id=integration.service_id, incident=incident, received_at=at,
-        dedup_key=event.dedup_key, action=event.action, summary=event.summary[:1024],
-        severity=event.severity, source=event.source[:255], slot=slot, suppressed=suppressed,
+        dedup_key=event.dedup_key, action=event.action, summary=summary[:1024],
+        severity=severity, source=event.source[:255], slot=slot, suppressed=suppressed,
         payload={"details": event.details, "links": list(event.links), "images": list(event.images),
                  "occurred_at": event.occurred_at.isoformat() if event.occurred_at else None},
     )

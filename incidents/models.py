@@ -356,3 +356,35 @@ class IncidentTask(models.Model):
 
 
 from .outgoing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: E402,F401  (outgoing webhooks)
+
+
+class IncidentAlertState(models.Model):
+    """One alert of an incident as it now stands, firing or resolved: one row per incident and
+    alert fingerprint, rewritten in place by every notification that mentions the alert. The raw
+    payloads beside it (Alert) are a ring of what was received; these rows are what is true now."""
+
+    class Status(models.TextChoices):
+        FIRING = "firing", "Firing"
+        RESOLVED = "resolved", "Resolved"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alert_states")
+    fingerprint = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FIRING)
+    summary = models.CharField(max_length=1024, blank=True)
+    severity = models.CharField(max_length=10, blank=True)
+    labels = models.JSONField(default=dict, blank=True)
+    annotations = models.JSONField(default=dict, blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    runbook_url = models.CharField(max_length=1000, blank=True)
+    generator_url = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["status", "starts_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["incident", "fingerprint"], name="alert_state_unique_fingerprint")]
+        # Trimming drops an incident's oldest resolved rows first.
+        indexes = [models.Index(fields=["incident", "status", "last_seen_at"], name="alert_state_trim")]
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.summary[:60]}"

@@ -3,6 +3,7 @@ from django.urls import path
 from .views import incidents as views
 from .views import panel as panel_views
 from .views import services as service_pages
+from .views import severity as severity_views
 
 app_name = "incidents"
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("incidents/<int:pk>/notes/", views.incident_note, name="note"),
     path("incidents/<int:pk>/reassign/", views.incident_reassign_view, name="reassign"),
     *service_pages.urlpatterns,
+    path("incidents/<int:pk>/severity/", severity_views.incident_severity_view, name="severity"),
     *(
         path(f"incidents/<int:pk>/{action}/", views.incident_action, {"action": action}, name=action)
         for action in views.ACTIONS

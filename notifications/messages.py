@@ -14,6 +14,7 @@ from .channels.twilio_sms import GSM7, GSM7_SEGMENT, UCS2_SEGMENT, shorten_for_s
 from .channels.twilio_voice import PROMPT as VOICE_PROMPT
 from .links import ack_url
 from .models import Delivery
+from .page_alerts import page_alerts
 from .selectors import delivery_bundle
 
 # A bundle may take three segments (153 GSM-7 characters each once split): it stands in for
@@ -27,7 +28,7 @@ def page_message(delivery: Delivery, *, bundled: list[Delivery] = ()) -> Message
     user = delivery.page.user
     link = ack_url(incident_id=incident.pk, user_id=user.pk)
     context = {"incident": incident, "service": incident.service, "ack_url": link,
-               "others": [d.page.incident for d in bundled]}
+               "others": [d.page.incident for d in bundled], "alerts": page_alerts(incident)}
     subject = f"[Vigil] #{incident.number} {incident.service.name}: {incident.title}"[:255]
     if delivery.kind == "sms":
         text = _sms_text(context)
@@ -51,8 +52,11 @@ def _sms_text(context: dict) -> str:
     incident = context["incident"]
     if context["others"]:
         return _bundle_sms([incident, *context["others"]], context["ack_url"])
-    fixed = f"Vigil #{incident.number} {context['service'].name}: "
-    tail = f" Reply 'ack {incident.number}' or 'res {incident.number}'. {context['ack_url']}"
+    fixed = f"Vigil #{incident.number} {incident.severity} {context['service'].name}: "
+    # Where it fires, unless the title says so already: the title gives way first.
+    instance = context["alerts"].instance
+    where = f" @{shorten_for_sms(instance, limit=30)}" if instance and instance not in incident.title else ""
+    tail = f"{where} Reply 'ack {incident.number}' or 'res {incident.number}'. {context['ack_url']}"
     return fixed + shorten_for_sms(incident.title, limit=max(20, 160 - len(fixed) - len(tail))) + tail
 
 

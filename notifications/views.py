@@ -14,6 +14,7 @@ from incidents.models import Incident
 from . import responder_actions
 from .links import read_ack_token
 from .models import OutboxMessage
+from .page_alerts import page_alerts
 
 LINK_ACTIONS = {"acknowledge": "Acknowledge", "resolve": "Resolve"}
 
@@ -55,6 +56,7 @@ def ack_link(request: HttpRequest, token: str) -> HttpResponse:
     status = 403 if outcome is not None and not outcome.ok and not allowed else 200
     return render(request, "notifications/ack.html", {
         "incident": incident, "person": person, "outcome": outcome, "allowed": allowed, "actions": LINK_ACTIONS,
+        "alerts": page_alerts(incident) if allowed else None,
     }, status=status)
 
 

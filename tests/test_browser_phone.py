@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from incidents.models import ChangeEvent, Incident, Service
+from incidents.models import ChangeEvent, Incident, IncidentAlertState, Service
 from incidents.services import incident_acknowledge, integration_create, maintenance_window_create
 from notifications.links import ack_token
 from notifications.models import OutboxMessage
@@ -56,6 +56,13 @@ def world():
                              "startsAt": "2026-07-01T11:58:00Z", "generatorURL": "https://grafana.example.com/d/x"}],
                  "query": "histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket[5m])) by (le))"},
         links=[{"href": "https://grafana.example.com/d/checkout?orgId=1&var-instance=" + "x" * 60, "text": ""}])
+    for number, status in enumerate(("firing", "resolved")):
+        IncidentAlertState.objects.create(
+            incident=incident, fingerprint=f"fp{number}", status=status, summary="p99 above 2 s " * 12,
+            severity="warning", labels={"alertname": "HighLatency", "instance": LONG_LABEL},
+            annotations={"description": "histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket" * 3},
+            starts_at=timezone.now() - timedelta(minutes=9), runbook_url="https://runbooks.example.com/" + "y" * 80,
+            generator_url="https://grafana.example.com/d/x?orgId=1&var-instance=" + "x" * 60)
     IncidentFactory(service=service, title="Disk 91% full on db1", dedup_key="disk-db1")
     link = f"http://testserver/a/{ack_token(incident_id=incident.pk, user_id=maria.pk)}"
     OutboxMessage.objects.create(user=maria, kind="sms", to="+14155550123",
@@ -177,6 +184,10 @@ def test_the_main_actions_are_big_enough_to_tap(live_server, phone, world, tmp_p
     for name in ("Acknowledge", "Mitigate", "Resolve", "Escalate now", "Reassign", "Add note"):
         assert height(page.get_by_role("button", name=name, exact=True)) >= 44, name
     assert height(page.get_by_label("Add a note")) >= 44
+    page.get_by_text("Change severity").click()
+    assert height(page.get_by_role("button", name="Set severity")) >= 44
+    assert height(page.locator("label.choice", has_text="SEV1").first) >= 44
+    assert height(page.locator(".alert-links a", has_text="Runbook").first) >= 44
     page.goto(pages["profile"])
     for name in ("Remove", "Revoke", "Send code", "Verify"):
         assert height(page.get_by_role("button", name=name, exact=True).first) >= 44, name

@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST, require_safe
 
 from oncall.access import user_can_respond
 
-from ..display import web_link, what_the_alerts_say
+from ..display import web_link
 from ..forms import NoteForm, TransitionForm
+from ..incident_page import incident_page_context
 from ..models import Incident, TimelineEvent
 from ..panel import panel_context
 from ..selectors import (
@@ -186,7 +187,7 @@ def _render_detail(request: HttpRequest, incident: Incident, *, note_form: NoteF
         "actions": actions,
         "note_form": note_form,
         "runbook_url": web_link(incident.service.runbook_url),
-        **what_the_alerts_say(details=incident.details, links=incident.links),
+        **incident_page_context(incident=incident),
         "changes": service_recent_changes(service=incident.service, before=incident.triggered_at),
         **panel_context(incident=incident, can_respond=can_respond, retry=getattr(request, "panel_retry", None)),
     }

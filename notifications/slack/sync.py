@@ -12,6 +12,7 @@ from ..clients import slack_configured
 from ..links import ack_url
 from ..messages import render_text
 from ..models import Delivery, SlackPost
+from ..page_alerts import page_alerts
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,8 @@ def incident_slack_sync(*, incident_id: int) -> int:
     incident = Incident.objects.select_related("service", "acknowledged_by", "resolved_by").filter(pk=incident_id).first()
     if incident is None:
         return 0
-    text = render_text("notifications/slack_incident.txt", {"incident": incident, "service": incident.service})
+    text = render_text("notifications/slack_incident.txt", {"incident": incident, "service": incident.service,
+                                                                "alerts": page_alerts(incident)})
     touched = _sync_channel(incident, text)
     # The incident's own channel (/incident declare) keeps its message current too.
     for post in SlackPost.objects.filter(incident=incident).exclude(channel=incident.service.slack_channel):

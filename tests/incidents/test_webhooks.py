@@ -436,7 +436,7 @@ def test_incident_page_shows_what_the_alerts_said(client, hook, service):
     client.force_login(viewer)
     group = Incident.objects.get(dedup_key=fixture("alertmanager", "firing-group-of-3.json")["groupKey"])
     page = client.get(f"/incidents/{group.pk}/").content.decode()
-    assert "Alerts in this group" in page and "Runbook" in page
+    assert "3 firing, 0 resolved" in page and "Runbook" in page
     for alert in fixture("alertmanager", "firing-group-of-3.json")["alerts"]:
         assert f"instance={alert['labels']['instance']}" in page
     pd_incident = Incident.objects.get(dedup_key="db2.example.com/mysql/replication-lag")
