@@ -1,0 +1,75 @@
+"""Reminding a person through their own notification rules, outside any escalation.
+
+The one way Vigil nudges a single person about something that is not a page: an overdue status
+update (the incident's commander), a resolved incident (its acknowledger and followers), a
+major-incident call-out, an overdue postmortem action item, an on-call readiness gap. The
+person's rules for the urgency decide the contact methods and delays, and the deliveries go
+through the paging engine (notifications/delivery.py): claimed by one worker, retried with
+backoff, and a failure brings the person's next rule forward.
+"""
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from config.celery import send_after_commit
+from oncall.models import NotificationRule
+
+from .channels.base import Message
+from .models import Delivery, Reminder
+
+
+def person_remind(
+    *, user: User, subject: str, text: str, dedup_key: str, link: str = "", urgency: str = "low",
+    now: datetime | None = None,
+) -> Reminder | None:
+    """Remind `user` through their notification rules for `urgency` ("low" or "high").
+
+    Contract:
+    - `dedup_key` names the occasion, and one occasion reminds once, ever: a second call with the
+      same key (a beat task running every minute, a retried task, two workers at once) sends
+      nothing and returns None. To remind again later, put the window in the key, e.g.
+      f"status-update-due:{incident.pk}:{due_at:%Y%m%dT%H%M}". Keys are at most 200 characters.
+    - Returns the new Reminder, with one Delivery per usable rule (verified, enabled contact
+      method), each due after its rule's delay; they are enqueued after commit and found by the
+      sweep if that message is lost. A person with no usable rule for the urgency gets a
+      Reminder with no deliveries (the occasion still counts as reminded).
+    - `subject` heads an email; `text` is the message itself, plain text, with `link` (an
+      absolute URL to act on) appended on its own line. Nothing here writes to an incident's
+      timeline: callers say what they reminded whom about where it belongs.
+    - Safe inside the caller's transaction; nothing is sent before it commits.
+    """
+    now = now or timezone.now()
+    if urgency not in NotificationRule.Urgency.values:
+        raise ValueError(f"urgency must be one of {NotificationRule.Urgency.values}, not {urgency!r}")
+    try:
+        with transaction.atomic():
+            reminder = Reminder.objects.create(
+                user=user, dedup_key=dedup_key[:200], urgency=urgency, subject=subject[:255], text=text,
+                link=link[:500], created_at=now)
+    except IntegrityError:
+        return None  # reminded already for this occasion
+    rules = NotificationRule.objects.filter(
+        user_id=user.pk, urgency=urgency, contact_method__verified_at__isnull=False,
+        contact_method__disabled_at__isnull=True,
+    ).select_related("contact_method").order_by("delay_minutes", "id")
+    deliveries = Delivery.objects.bulk_create([
+        Delivery(reminder=reminder, contact_method=rule.contact_method, rule=rule, kind=rule.contact_method.kind,
+                 due_at=now + timedelta(minutes=rule.delay_minutes))
+        for rule in rules
+    ])
+    for delivery in deliveries:
+        send_after_commit("notifications.deliver", args=[delivery.pk],
+                          countdown=max(0.0, (delivery.due_at - timezone.now()).total_seconds()))
+    return reminder
+
+
+def reminder_message(delivery: Delivery) -> Message:
+    """What a reminder's delivery says: its own words, whatever the contact method."""
+    reminder = delivery.reminder
+    text = f"{reminder.text}\n{reminder.link}" if reminder.link else reminder.text
+    if delivery.kind == "sms":
+        text = text[:320]  # two segments at most: a reminder is not worth more
+    return Message(user=reminder.user, kind=delivery.kind, to=delivery.contact_method.value,
+                   subject=f"[Vigil] {reminder.subject}"[:255], text=text)
