@@ -249,6 +249,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "paging-sweep": {"task": "notifications.sweep", "schedule": 5.0},
     "ack-timeouts": {"task": "incidents.ack_timeouts_expire", "schedule": 30.0},
     "webhook-receipts-prune": {"task": "notifications.prune_webhook_receipts", "schedule": 3600.0},
+    "status-updates-due": {"task": "notifications.status_updates_due", "schedule": 60.0},
 }
 
 # --- REST API ---------------------------------------------------------------------------------

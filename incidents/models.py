@@ -284,10 +284,16 @@ class StatusUpdate(models.Model):
     needs = models.TextField(blank=True)
     via = models.CharField(max_length=20, choices=TimelineEvent.Via.choices, default=TimelineEvent.Via.WEB)
     created_at = models.DateTimeField(default=timezone.now)
+    # Set once the notifications app has carried it to Slack and the subscribers; until then
+    # the minute beat task publishes it again (the after-commit message is only a hint).
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["incident", "-created_at"], name="status_update_incident_time")]
+        indexes = [
+            models.Index(fields=["incident", "-created_at"], name="status_update_incident_time"),
+            models.Index(fields=["created_at"], condition=Q(published_at__isnull=True), name="status_update_unpublished"),
+        ]
 
     def __str__(self) -> str:
         return f"Update on incident {self.incident_id} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -346,6 +346,7 @@ def incident_severity_set(*, incident: Incident, severity: str, by: User | None,
                 incident=incident, kind="severity_changed", actor=by, via=via,
                 text=f"Severity {previous} → {severity}", data={"from": previous, "to": severity},
             )
+            send_after_commit("notifications.page_major_incident_policy", args=[incident.pk])  # acts on SEV1/SEV2
     incident.refresh_from_db()
     return incident
 

@@ -1,10 +1,13 @@
-from celery import shared_task
+from celery import current_app, shared_task
+from django.utils import timezone
 
 from .delivery import deliver as deliver_one
 from .delivery import deliveries_cancel_unneeded
 from .replay import webhook_receipts_prune
 from .escalation import escalate as escalate_one
+from .incident_reminders import incident_resolved_tell, major_incident_page, status_updates_remind_overdue
 from .slack_sync import incident_slack_sync
+from .status_update_publish import PublishIncomplete, status_update_publish as publish_one, status_updates_unpublished
 from .sweep import sweep as sweep_all
 from .verification import verification_send
 
@@ -34,8 +37,28 @@ def send_verification(self, contact_method_id: int, code: str) -> None:
 def incident_changed(incident_id: int) -> None:
     deliveries_cancel_unneeded(incident_id=incident_id)
     incident_slack_sync(incident_id=incident_id)
+    incident_resolved_tell(incident_id=incident_id)
 
 
 @shared_task(name="notifications.prune_webhook_receipts", ignore_result=True, expires=3600)
 def prune_webhook_receipts() -> None:
     webhook_receipts_prune()
+
+
+@shared_task(name="notifications.status_update_publish", acks_late=True, ignore_result=True,
+             autoretry_for=(PublishIncomplete,), max_retries=5, retry_backoff=True)
+def status_update_publish(status_update_id: int) -> None:
+    publish_one(status_update_id=status_update_id)
+
+
+@shared_task(name="notifications.status_updates_due", ignore_result=True, expires=50)
+def status_updates_due() -> None:
+    """Every minute: remind commanders of overdue updates; publish updates whose message was lost."""
+    status_updates_remind_overdue()
+    for pk in status_updates_unpublished(now=timezone.now()):
+        current_app.send_task("notifications.status_update_publish", args=[pk])
+
+
+@shared_task(name="notifications.page_major_incident_policy", acks_late=True, ignore_result=True)
+def page_major_incident_policy(incident_id: int) -> None:
+    major_incident_page(incident_id=incident_id)
