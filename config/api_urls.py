@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from incidents.api_maintenance import MaintenanceWindowViewSet
+from incidents.api_status_updates import StatusUpdatesView, SubscriptionView
 from incidents.apis import IncidentViewSet, IntegrationViewSet, ServiceViewSet
 from oncall.api_people import (
     CalendarFeedViewSet,
@@ -50,6 +51,8 @@ urlpatterns = [
     path("v1/profile/", ProfileView.as_view(), name="api-profile"),
     path("v1/oncall/", OncallView.as_view(), name="api-oncall"),
     path("v1/teams/<int:id>/readiness/", TeamReadinessView.as_view(), name="api-team-readiness"),
+    path("v1/incidents/<int:id>/status-updates/", StatusUpdatesView.as_view(), name="api-incident-status-updates"),
+    path("v1/incidents/<int:id>/subscription/", SubscriptionView.as_view(), name="api-incident-subscription"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),

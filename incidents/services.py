@@ -381,10 +381,11 @@ def integration_rotate_token(*, integration: Integration) -> str:
 
 def service_create(*, team: Team, name: str, description: str = "", runbook_url: str = "",
                    escalation_policy: EscalationPolicy | None = None, slack_channel: str = "",
-                   ack_timeout_minutes: int | None = None) -> Service:
+                   ack_timeout_minutes: int | None = None,
+                   major_incident_policy: EscalationPolicy | None = None) -> Service:
     return Service.objects.create(team=team, name=name, description=description, runbook_url=runbook_url,
                                   escalation_policy=escalation_policy, slack_channel=slack_channel,
-                                  ack_timeout_minutes=ack_timeout_minutes)
+                                  ack_timeout_minutes=ack_timeout_minutes, major_incident_policy=major_incident_policy)
 
 
 _KEEP = object()
@@ -393,15 +394,17 @@ _KEEP = object()
 def service_update(
     *, service: Service, name: str | None = None, description: str | None = None, runbook_url: str | None = None,
     escalation_policy: EscalationPolicy | None | object = _KEEP, slack_channel: str | None = None,
-    ack_timeout_minutes: int | None | object = _KEEP,
+    ack_timeout_minutes: int | None | object = _KEEP, major_incident_policy: EscalationPolicy | None | object = _KEEP,
 ) -> Service:
-    """Fields given as None are kept, except escalation_policy and ack_timeout_minutes, which None clears."""
+    """Fields given as None are kept, except the policies and ack_timeout_minutes, which None clears."""
     changes = {k: v for k, v in {"name": name, "description": description, "runbook_url": runbook_url,
                                  "slack_channel": slack_channel}.items() if v is not None}
     if escalation_policy is not _KEEP:
         changes["escalation_policy"] = escalation_policy
     if ack_timeout_minutes is not _KEEP:
         changes["ack_timeout_minutes"] = ack_timeout_minutes
+    if major_incident_policy is not _KEEP:
+        changes["major_incident_policy"] = major_incident_policy
     for field, value in changes.items():
         setattr(service, field, value)
     if changes:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from config.celery import send_after_commit
 
-from .models import Incident, IncidentSubscription, Severity, StatusUpdate, TimelineEvent
+from .models import Incident, IncidentSubscription, Severity, StatusUpdate
 from .services import IncidentError, timeline_add
 
 # How often stakeholders hear from an open incident, by severity; None: no cadence. The one table.
@@ -130,14 +130,15 @@ def update_due(*, incident: Incident, now: datetime | None = None) -> UpdateDue 
 
 def status_updates_context(*, incident: Incident, user: User, can_respond: bool) -> dict:
     """What incidents/_status_updates.html needs on the incident page."""
+    every = UPDATE_EVERY.get(incident.severity)
     return {
         "status_updates_template": "incidents/_status_updates.html",
         "status_updates": list(incident_status_updates(incident=incident)[:20]),
         "update_due": update_due(incident=incident),
-        "update_every": UPDATE_EVERY.get(incident.severity),
+        "update_every": every,
+        "update_every_minutes": int(every.total_seconds() // 60) if every else None,
         "commander": incident_commander(incident),
         "subscribed": IncidentSubscription.objects.filter(incident=incident, user=user).exists(),
         "subscriber_count": incident.subscriptions.count(),
         "can_post_update": can_respond,
-        "via_web": TimelineEvent.Via.WEB,
     }

@@ -37,6 +37,7 @@ from .services import (
     incident_resolve,
     incident_unacknowledge,
 )
+from .status_update_views import status_updates_page_context
 
 PAGE_SIZE = 25
 WEB = TimelineEvent.Via.WEB
@@ -186,6 +187,7 @@ def _render_detail(request: HttpRequest, incident: Incident, *, note_form: NoteF
         "runbook_url": web_link(incident.service.runbook_url),
         **what_the_alerts_say(details=incident.details, links=incident.links),
         "changes": service_recent_changes(service=incident.service, before=incident.triggered_at),
+        **status_updates_page_context(request, incident, can_respond=can_respond),
     }
     return render(request, "incidents/detail.html", context, status=status)
 
