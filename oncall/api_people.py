@@ -36,6 +36,7 @@ from .contacts import (
     verification_retry_after,
 )
 from .models import Membership
+from .preferences import profile_notify_on_resolve_set
 from .schedules import calendar_feed_create, calendar_feed_revoke, calendar_feed_url, calendar_feeds_visible_to
 from .serializers_people import (
     ContactMethodCreateSerializer,
@@ -218,7 +219,7 @@ class ProfileView(_ApiView):
     def get(self, request):
         return Response(ProfileSerializer(profile_of(user=request.user)).data)
 
-    @extend_schema(summary="Set your time zone", request=ProfileSerializer,
+    @extend_schema(summary="Set your time zone or preferences", request=ProfileSerializer,
                    responses={200: ProfileSerializer, **error_responses(400, 401, 403, 415)})
     def patch(self, request):
         body = ProfileSerializer(data=request.data, partial=True)
@@ -226,6 +227,8 @@ class ProfileView(_ApiView):
         profile = profile_of(user=request.user)
         if "time_zone" in body.validated_data:
             profile = profile_time_zone_set(user=request.user, time_zone=body.validated_data["time_zone"])
+        if "notify_on_resolve" in body.validated_data:
+            profile = profile_notify_on_resolve_set(user=request.user, on=body.validated_data["notify_on_resolve"])
         return Response(ProfileSerializer(profile).data)
 
 

@@ -85,6 +85,8 @@ class NotificationRuleWriteSerializer(StrictSerializer):
 class ProfileSerializer(StrictSerializer):
     user = serializers.IntegerField(source="user_id", read_only=True)
     time_zone = TimeZoneField(help_text="Your IANA time zone, e.g. Europe/Berlin; times are shown in it.")
+    notify_on_resolve = serializers.BooleanField(
+        required=False, help_text="Tell me (low-urgency rules) when incidents I acknowledged or follow are resolved.")
 
 
 class ReadinessSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ical, views
+from . import ical, preference_views, views
 
 app_name = "oncall"
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("policies/<int:pk>/", views.policy_detail, name="policy"),
     path("profile/", views.profile, name="profile"),
     path("profile/time-zone/", views.profile_time_zone, name="profile-time-zone"),
+    path("profile/notify-on-resolve/", preference_views.profile_notify_on_resolve, name="profile-notify-on-resolve"),
     path("profile/contacts/", views.contact_add, name="contact-add"),
     path("profile/contacts/<int:pk>/send-code/", views.contact_send_code, name="contact-send-code"),
     path("profile/contacts/<int:pk>/verify/", views.contact_verify, name="contact-verify"),
