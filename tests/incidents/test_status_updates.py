@@ -188,3 +188,20 @@ def test_a_service_takes_a_major_incident_policy_of_its_own_team_only(team, othe
     assert api.patch(f"/api/v1/services/{service.pk}/", {"major_incident_policy": None}).status_code == 200
     service.refresh_from_db()
     assert service.major_incident_policy is None
+
+
+def test_status_update_and_follow_forms_without_a_csrf_token_are_refused(incident, responder):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(responder)
+    assert browser.post(post_url(incident), UPDATE).status_code == 403
+    assert browser.post(reverse("incidents:follow", args=[incident.pk])).status_code == 403
+    assert not StatusUpdate.objects.exists() and not IncidentSubscription.objects.exists()
+
+
+def test_what_an_update_says_is_escaped_on_the_page(web, incident, responder):
+    status_update_post(incident=incident, by=responder, via="web", conditions="<script>alert(1)</script>",
+                       actions="<b>rollback</b>")
+    page = web.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
