@@ -41,10 +41,11 @@ def status_updates_remind_overdue(*, now: datetime | None = None) -> int:
                 subject=f"Status update overdue: #{incident.number} {incident.title}",
                 text=f"#{incident.number} {incident.title} ({incident.severity}): the next status update was due "
                      f"{late} min ago. Post conditions, actions and needs.",
-                link=incident_url(incident.pk))
+                link=incident_url(incident.pk), email_if_no_rule=True)
             if reminder is not None:
+                how = "" if reminder.deliveries.exists() else " by email (no usable low-urgency rule)"
                 timeline_add(incident=incident, kind="reminder", at=now, data={"user": commander.pk, "reminder": reminder.pk},
-                             text=f"Reminded {commander.get_username()}: the status update is overdue.")
+                             text=f"Reminded {commander.get_username()}{how}: the status update is overdue.")
                 reminded += 1
     return reminded
 
@@ -67,7 +68,7 @@ def incident_resolved_tell(*, incident_id: int) -> int:
             user=person, dedup_key=f"resolved:{incident.pk}:{incident.resolved_at.timestamp():.0f}:{person.pk}",
             subject=f"Resolved: #{incident.number} {incident.title}",
             text=f"#{incident.number} {incident.title} on {incident.service.name} was resolved{who}.",
-            link=incident_url(incident.pk)) is not None
+            link=incident_url(incident.pk), email_if_no_rule=True) is not None
     return told
 
 
@@ -85,15 +86,20 @@ def major_incident_page(*, incident_id: int, now: datetime | None = None) -> int
         first = policy.steps.order_by("position").first() if policy is not None else None
         if first is None or incident.timeline.filter(kind="major_incident_paged").exists():
             return 0
-        people = [u for u in step_users_at(step=first, at=now) if u.is_active]
-        paged = [person for person in people if person_remind(
-            user=person, urgency="high", dedup_key=f"major-incident:{incident.pk}:{person.pk}", now=now,
-            subject=f"{incident.severity} declared: #{incident.number} {incident.title}",
-            text=f"{incident.severity} on {incident.service.name}: #{incident.number} {incident.title}. "
-                 f"You are on the major-incident policy {policy.name}; join the response.",
-            link=incident_url(incident.pk)) is not None]
-        names = ", ".join(p.get_username() for p in paged) or "nobody (no one on call at its first step)"
-        timeline_add(incident=incident, kind="major_incident_paged", at=now,
-                     text=f"{incident.severity}: paged major-incident policy {policy.name}: {names}.",
+        paged, unreachable = [], []
+        for person in (u for u in step_users_at(step=first, at=now) if u.is_active):
+            reminder = person_remind(
+                user=person, urgency="high", dedup_key=f"major-incident:{incident.pk}:{person.pk}", now=now,
+                subject=f"{incident.severity} declared: #{incident.number} {incident.title}",
+                text=f"{incident.severity} on {incident.service.name}: #{incident.number} {incident.title}. "
+                     f"You are on the major-incident policy {policy.name}; join the response.",
+                link=incident_url(incident.pk))
+            if reminder is not None:
+                (paged if reminder.deliveries.exists() else unreachable).append(person)
+        text = f"{incident.severity}: paged major-incident policy {policy.name}: " + (
+            ", ".join(p.get_username() for p in paged) or "nobody (no one at its first step could be reached)") + "."
+        if unreachable:
+            text += " No usable high-urgency rule: " + ", ".join(p.get_username() for p in unreachable) + "."
+        timeline_add(incident=incident, kind="major_incident_paged", at=now, text=text,
                      data={"escalation_policy": policy.pk, "users": [p.pk for p in paged]})
     return len(paged)

@@ -147,6 +147,8 @@ class Reminder(models.Model):
     text = models.TextField()
     link = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Sent to the account's email address instead, for someone with no usable rule (when asked).
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

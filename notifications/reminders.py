@@ -7,6 +7,7 @@ person's rules for the urgency decide the contact methods and delays, and the de
 through the paging engine (notifications/delivery.py): claimed by one worker, retried with
 backoff, and a failure brings the person's next rule forward.
 """
+import logging
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
@@ -16,13 +17,16 @@ from django.utils import timezone
 from config.celery import send_after_commit
 from oncall.models import NotificationRule
 
+from .channels import ChannelNotConfigured, DeliveryError, channel_for
 from .channels.base import Message
 from .models import Delivery, Reminder
+
+log = logging.getLogger(__name__)
 
 
 def person_remind(
     *, user: User, subject: str, text: str, dedup_key: str, link: str = "", urgency: str = "low",
-    now: datetime | None = None,
+    email_if_no_rule: bool = False, now: datetime | None = None,
 ) -> Reminder | None:
     """Remind `user` through their notification rules for `urgency` ("low" or "high").
 
@@ -34,7 +38,10 @@ def person_remind(
     - Returns the new Reminder, with one Delivery per usable rule (verified, enabled contact
       method), each due after its rule's delay; they are enqueued after commit and found by the
       sweep if that message is lost. A person with no usable rule for the urgency gets a
-      Reminder with no deliveries (the occasion still counts as reminded).
+      Reminder with no deliveries (the occasion still counts as reminded), and, with
+      `email_if_no_rule`, one email to their account's address instead (task
+      "notifications.reminder_email", at most once): right for news a stakeholder asked for,
+      wrong for anything that must wake someone.
     - `subject` heads an email; `text` is the message itself, plain text, with `link` (an
       absolute URL to act on) appended on its own line. Nothing here writes to an incident's
       timeline: callers say what they reminded whom about where it belongs.
@@ -62,7 +69,34 @@ def person_remind(
     for delivery in deliveries:
         send_after_commit("notifications.deliver", args=[delivery.pk],
                           countdown=max(0.0, (delivery.due_at - timezone.now()).total_seconds()))
+    if not deliveries and email_if_no_rule and user.email:
+        send_after_commit("notifications.reminder_email", args=[reminder.pk])
     return reminder
+
+
+def reminder_email_send(*, reminder_id: int) -> bool:
+    """Email a reminder to its person's account address, once: claimed before the send, released
+    again (and DeliveryError raised, for the task to retry) if the mail server failed for now."""
+    claimed = Reminder.objects.filter(pk=reminder_id, emailed_at__isnull=True).update(emailed_at=timezone.now())
+    if not claimed:
+        return False
+    reminder = Reminder.objects.select_related("user").get(pk=reminder_id)
+    try:
+        channel = channel_for("email")
+    except ChannelNotConfigured:
+        log.warning("reminder %s: email is not configured; %s was not reminded", reminder.pk, reminder.user_id)
+        return False
+    message = Message(user=reminder.user, kind="email", to=reminder.user.email, subject=f"[Vigil] {reminder.subject}"[:255],
+                      text=f"{reminder.text}\n{reminder.link}" if reminder.link else reminder.text)
+    try:
+        channel.send(message)
+    except DeliveryError as e:
+        if not e.permanent:
+            Reminder.objects.filter(pk=reminder.pk).update(emailed_at=None)
+            raise
+        log.warning("reminder %s: the address was refused: %s", reminder.pk, e.message)
+        return False
+    return True
 
 
 def reminder_message(delivery: Delivery) -> Message:

@@ -1,8 +1,10 @@
 from celery import current_app, shared_task
 from django.utils import timezone
 
+from .channels import DeliveryError
 from .delivery import deliver as deliver_one
 from .delivery import deliveries_cancel_unneeded
+from .reminders import reminder_email_send
 from .replay import webhook_receipts_prune
 from .escalation import escalate as escalate_one
 from .incident_reminders import incident_resolved_tell, major_incident_page, status_updates_remind_overdue
@@ -62,3 +64,9 @@ def status_updates_due() -> None:
 @shared_task(name="notifications.page_major_incident_policy", acks_late=True, ignore_result=True)
 def page_major_incident_policy(incident_id: int) -> None:
     major_incident_page(incident_id=incident_id)
+
+
+@shared_task(name="notifications.reminder_email", acks_late=True, ignore_result=True,
+             autoretry_for=(DeliveryError,), max_retries=5, retry_backoff=True)
+def reminder_email(reminder_id: int) -> None:
+    reminder_email_send(reminder_id=reminder_id)

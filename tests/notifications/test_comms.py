@@ -17,7 +17,7 @@ from notifications.models import Delivery, Page, Reminder, StatusUpdateSend
 from notifications.reminders import person_remind
 from notifications.status_update_publish import PublishIncomplete, status_update_publish
 from notifications.sweep import sweep
-from notifications.tasks import status_updates_due
+from notifications.tasks import incident_changed, reminder_email, status_updates_due
 from oncall import policies
 from oncall.preferences import profile_notify_on_resolve_set
 from tests.factories import MembershipFactory, UserFactory
@@ -264,3 +264,34 @@ def test_the_person_who_resolved_it_is_not_told(world):
     incident_resolve(incident=incident, by=world["alice"], via="web")
     assert incident_resolved_tell(incident_id=incident.pk) == 0
     assert Incident.objects.get(pk=incident.pk).status == "resolved"
+
+
+def test_a_follower_with_no_rules_hears_of_the_resolution_by_email_once(
+        world, sent_tasks, clock, django_capture_on_commit_callbacks):
+    incident = acknowledged_by_alice(world)
+    stakeholder = MembershipFactory(team=world["team"], role="viewer", user=UserFactory(username="cfo")).user
+    incident_subscribe(incident=incident, user=stakeholder)
+    incident = incident_resolve(incident=incident, by=world["alice"], via="web")
+    sent_tasks.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_changed(incident.pk)  # what the resolution's after-commit task does
+        incident_changed(incident.pk)
+    emails = sent_tasks.named("notifications.reminder_email")
+    assert len(emails) == 1
+    for _ in range(2):  # a duplicated message
+        reminder_email(*emails[0]["args"])
+    assert [m.to for m in mail.outbox] == [["cfo@example.com"]]
+    assert mail.outbox[0].subject == "[Vigil] Resolved: #1 Checkout 5xx"
+
+
+def test_someone_on_the_major_incident_policy_without_a_high_urgency_rule_is_named_on_the_timeline(
+        world, major_policy, sent_tasks):
+    world["carol"].notification_rules.all().delete()
+    policy = world["service"].major_incident_policy
+    policies.policy_update(policy=policy, steps=[{"delay_minutes": 5, "targets": [
+        {"kind": "user", "id": major_policy.pk}, {"kind": "user", "id": world["carol"].pk}]}])
+    incident = acknowledged_by_alice(world, severity="SEV3")
+    incident_severity_set(incident=incident, severity="SEV2", by=world["alice"], via="web")
+    assert major_incident_page(incident_id=incident.pk) == 1
+    line = incident.timeline.get(kind="major_incident_paged").text
+    assert line == "SEV2: paged major-incident policy Incident commanders: ic. No usable high-urgency rule: carol."
