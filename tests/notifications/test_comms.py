@@ -12,7 +12,7 @@ from incidents.models import Incident
 from incidents.services import incident_acknowledge, incident_resolve, incident_severity_set, incident_trigger
 from incidents.status_updates import incident_subscribe, status_update_post
 from notifications.delivery import HELD, deliver
-from notifications.incident_reminders import incident_resolved_tell, major_incident_page
+from notifications.incident_reminders import incident_resolved_tell, major_incident_page, status_updates_remind_overdue
 from notifications.models import Delivery, Page, Reminder, StatusUpdateSend
 from notifications.reminders import person_remind
 from notifications.status_update_publish import PublishIncomplete, status_update_publish
@@ -295,3 +295,17 @@ def test_someone_on_the_major_incident_policy_without_a_high_urgency_rule_is_nam
     assert major_incident_page(incident_id=incident.pk) == 1
     line = incident.timeline.get(kind="major_incident_paged").text
     assert line == "SEV2: paged major-incident policy Incident commanders: ic. No usable high-urgency rule: carol."
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_beat_runs_at_once_remind_the_commander_once(twilio_fake):
+    from tests.incidents.test_services import _run_at_once
+
+    world = paging_setup()
+    incident = acknowledged_by_alice(world, severity="SEV1")
+    later = timezone.now() + timedelta(minutes=31)
+    results = _run_at_once(4, lambda i: status_updates_remind_overdue(now=later))
+    assert sorted(results) == [0, 0, 0, 1], results
+    assert Reminder.objects.filter(user=world["alice"]).count() == 1
+    assert incident.timeline.filter(kind="reminder").count() == 1
