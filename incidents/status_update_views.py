@@ -10,7 +10,13 @@ from django.views.decorators.http import require_POST
 from .models import Incident, TimelineEvent
 from .selectors import incidents_visible_to
 from .services import IncidentError
-from .status_updates import FIELD_LIMIT, incident_subscribe, incident_unsubscribe, status_update_post, status_updates_context
+from .status_updates import (
+    FIELD_LIMIT,
+    incident_subscribe,
+    incident_unsubscribe,
+    status_update_post,
+    status_updates_context,
+)
 
 
 class StatusUpdateForm(forms.Form):

@@ -41,7 +41,8 @@ def status_update_post(
     conditions, actions, needs = (conditions or "").strip(), (actions or "").strip(), (needs or "").strip()
     missing = [name for name, value in (("conditions", conditions), ("actions", actions)) if not value]
     if missing:
-        raise IncidentError(f"A status update needs {' and '.join(missing)}: say what is happening and what is being done.")
+        raise IncidentError(f"A status update needs {' and '.join(missing)}: "
+                            "say what is happening and what is being done.")
     for name, value in (("conditions", conditions), ("actions", actions), ("needs", needs)):
         if len(value) > FIELD_LIMIT:
             raise IncidentError(f"{name.capitalize()} is limited to {FIELD_LIMIT:,} characters.")

@@ -44,7 +44,8 @@ def status_updates_remind_overdue(*, now: datetime | None = None) -> int:
                 link=incident_url(incident.pk), email_if_no_rule=True)
             if reminder is not None:
                 how = "" if reminder.deliveries.exists() else " by email (no usable low-urgency rule)"
-                timeline_add(incident=incident, kind="reminder", at=now, data={"user": commander.pk, "reminder": reminder.pk},
+                timeline_add(incident=incident, kind="reminder", at=now,
+                             data={"user": commander.pk, "reminder": reminder.pk},
                              text=f"Reminded {commander.get_username()}{how}: the status update is overdue.")
                 reminded += 1
     return reminded

@@ -19,9 +19,11 @@ from oncall.models import NotificationRule
 
 from .channels import ChannelNotConfigured, DeliveryError, channel_for
 from .channels.base import Message
+from .channels.twilio_sms import shorten_for_sms
 from .models import Delivery, Reminder
 
 log = logging.getLogger(__name__)
+SMS_LIMIT = 306  # two concatenated GSM-7 segments
 
 
 def person_remind(
@@ -86,7 +88,8 @@ def reminder_email_send(*, reminder_id: int) -> bool:
     except ChannelNotConfigured:
         log.warning("reminder %s: email is not configured; %s was not reminded", reminder.pk, reminder.user_id)
         return False
-    message = Message(user=reminder.user, kind="email", to=reminder.user.email, subject=f"[Vigil] {reminder.subject}"[:255],
+    message = Message(user=reminder.user, kind="email", to=reminder.user.email,
+                      subject=f"[Vigil] {reminder.subject}"[:255],
                       text=f"{reminder.text}\n{reminder.link}" if reminder.link else reminder.text)
     try:
         channel.send(message)
@@ -102,8 +105,10 @@ def reminder_email_send(*, reminder_id: int) -> bool:
 def reminder_message(delivery: Delivery) -> Message:
     """What a reminder's delivery says: its own words, whatever the contact method."""
     reminder = delivery.reminder
-    text = f"{reminder.text}\n{reminder.link}" if reminder.link else reminder.text
+    text = reminder.text
     if delivery.kind == "sms":
-        text = text[:320]  # two segments at most: a reminder is not worth more
+        # Two segments at most, a reminder is not worth more; the words give way, not the link.
+        text = shorten_for_sms(text, limit=max(40, SMS_LIMIT - len(reminder.link) - 1))
+    text = f"{text}\n{reminder.link}" if reminder.link else text
     return Message(user=reminder.user, kind=delivery.kind, to=delivery.contact_method.value,
                    subject=f"[Vigil] {reminder.subject}"[:255], text=text)

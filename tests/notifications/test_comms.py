@@ -63,8 +63,8 @@ def test_status_update_goes_to_the_slack_channel_and_each_follower_by_email_once
     viewer = MembershipFactory(team=with_slack["team"], role="viewer", user=UserFactory(username="stakeholder")).user
     incident_subscribe(incident=incident, user=viewer)
     incident_subscribe(incident=incident, user=with_slack["bob"])
-    update = status_update_post(incident=incident, by=with_slack["alice"], via="web", conditions="Checkout fails for 2%",
-                                actions="Rolling back 4.2", needs="A DBA")
+    update = status_update_post(incident=incident, by=with_slack["alice"], via="web",
+                                conditions="Checkout fails for 2%", actions="Rolling back 4.2", needs="A DBA")
 
     assert status_update_publish(status_update_id=update.pk) == 3
     assert status_update_publish(status_update_id=update.pk) == 0  # a retried or duplicated task
@@ -309,3 +309,11 @@ def test_two_beat_runs_at_once_remind_the_commander_once(twilio_fake):
     assert sorted(results) == [0, 0, 0, 1], results
     assert Reminder.objects.filter(user=world["alice"]).count() == 1
     assert incident.timeline.filter(kind="reminder").count() == 1
+
+
+def test_a_long_reminder_by_sms_keeps_its_link_within_two_segments(world, twilio_fake, clock):
+    link = "https://vigil.example/incidents/41/"
+    reminder = person_remind(user=world["alice"], subject="s", text="word " * 200, dedup_key="k", link=link)
+    deliver(delivery_id=reminder.deliveries.get().pk)
+    body = twilio_fake.messages[-1]["body"]
+    assert body.endswith("\n" + link) and len(body) <= 306
