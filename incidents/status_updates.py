@@ -83,7 +83,9 @@ def incident_status_updates(*, incident: Incident) -> QuerySet[StatusUpdate]:
 
 
 def incident_subscribers(*, incident: Incident) -> QuerySet[User]:
-    return User.objects.filter(incident_subscriptions__incident=incident, is_active=True).order_by("pk")
+    """Followers who may still see the incident: someone who left the team hears no more of it."""
+    return User.objects.filter(incident_subscriptions__incident=incident, is_active=True).filter(
+        Q(is_superuser=True) | Q(memberships__team_id=incident.team_id)).distinct().order_by("pk")
 
 
 def update_due_at(*, incident: Incident, last_update_at: datetime | None = None) -> datetime | None:

@@ -14,6 +14,7 @@ from incidents.status_updates import (
     MAJOR_SEVERITIES,
     UPDATE_EVERY,
     incident_commander,
+    incident_subscribers,
     incidents_update_overdue,
 )
 from oncall.policies import step_users_at
@@ -58,8 +59,9 @@ def incident_resolved_tell(*, incident_id: int) -> int:
     if incident is None or incident.status != Incident.Status.RESOLVED or incident.resolved_at is None:
         return 0
     people = User.objects.filter(
-        Q(pk=incident.acknowledged_by_id) | Q(incident_subscriptions__incident=incident), is_active=True,
-    ).exclude(oncall_profile__notify_on_resolve=False).distinct()
+        Q(pk=incident.acknowledged_by_id) | Q(pk__in=incident_subscribers(incident=incident).values("pk")),
+        is_active=True,
+    ).exclude(oncall_profile__notify_on_resolve=False)
     if incident.resolved_by_id:
         people = people.exclude(pk=incident.resolved_by_id)
     who = f" by {incident.resolved_by.get_username()}" if incident.resolved_by else ""

@@ -317,3 +317,18 @@ def test_a_long_reminder_by_sms_keeps_its_link_within_two_segments(world, twilio
     deliver(delivery_id=reminder.deliveries.get().pk)
     body = twilio_fake.messages[-1]["body"]
     assert body.endswith("\n" + link) and len(body) <= 306
+
+
+def test_a_follower_who_left_the_team_hears_no_more_of_the_incident(world, clock):
+    incident = acknowledged_by_alice(world)
+    leaver = MembershipFactory(team=world["team"], role="viewer", user=UserFactory(username="leaver")).user
+    verified(leaver, "email", "leaver@example.com", ("low", 0))
+    incident_subscribe(incident=incident, user=leaver)
+    leaver.memberships.all().delete()
+    update = status_update_post(incident=incident, by=world["alice"], via="web", conditions="c", actions="a")
+    status_update_publish(status_update_id=update.pk)
+    incident_resolve(incident=incident, by=world["bob"], via="web")
+    incident_resolved_tell(incident_id=incident.pk)
+    run_due_work()
+    assert not [m for m in mail.outbox if "leaver@example.com" in m.to]
+    assert not Reminder.objects.filter(user=leaver).exists()
