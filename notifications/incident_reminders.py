@@ -60,8 +60,9 @@ def incident_resolved_tell(*, incident_id: int) -> int:
         return 0
     people = User.objects.filter(
         Q(pk=incident.acknowledged_by_id) | Q(pk__in=incident_subscribers(incident=incident).values("pk")),
+        Q(is_superuser=True) | Q(memberships__team_id=incident.team_id),  # still allowed to see it
         is_active=True,
-    ).exclude(oncall_profile__notify_on_resolve=False)
+    ).exclude(oncall_profile__notify_on_resolve=False).distinct()
     if incident.resolved_by_id:
         people = people.exclude(pk=incident.resolved_by_id)
     who = f" by {incident.resolved_by.get_username()}" if incident.resolved_by else ""
