@@ -14,6 +14,7 @@ from oncall.models import EscalationPolicy, Team, hash_secret, new_secret
 from .integration_config import config_merged, config_problems
 from .models import Incident, Integration, MaintenanceWindow, Service, Severity, TimelineEvent, Urgency
 from .selectors import incident_escalation_plan
+from .severity_policy import MAJOR_SEVERITIES
 
 Status = Incident.Status
 
@@ -89,6 +90,8 @@ def incident_trigger(
         )
         _kick_engine(incident.pk)
         _announce(incident.pk)
+        if severity in MAJOR_SEVERITIES:
+            send_after_commit("notifications.page_major_incident_policy", args=[incident.pk])
     return incident, True
 
 
@@ -346,7 +349,8 @@ def incident_severity_set(*, incident: Incident, severity: str, by: User | None,
                 incident=incident, kind="severity_changed", actor=by, via=via,
                 text=f"Severity {previous} → {severity}", data={"from": previous, "to": severity},
             )
-            send_after_commit("notifications.page_major_incident_policy", args=[incident.pk])  # acts on SEV1/SEV2
+            if severity in MAJOR_SEVERITIES:
+                send_after_commit("notifications.page_major_incident_policy", args=[incident.pk])
     incident.refresh_from_db()
     return incident
 

@@ -2,7 +2,7 @@
 incident, and when the next update is due. Fan-out to Slack and email is the notifications app's
 (task "notifications.status_update_publish"), kicked after commit."""
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
@@ -12,19 +12,10 @@ from django.utils import timezone
 
 from config.celery import send_after_commit
 
-from .models import Incident, IncidentSubscription, Severity, StatusUpdate
+from .models import Incident, IncidentSubscription, StatusUpdate
 from .services import IncidentError, timeline_add
+from .severity_policy import UPDATE_EVERY
 
-# How often stakeholders hear from an open incident, by severity; None: no cadence. The one table.
-UPDATE_EVERY: dict[str, timedelta | None] = {
-    Severity.SEV1: timedelta(minutes=30),
-    Severity.SEV2: timedelta(minutes=60),
-    Severity.SEV3: timedelta(minutes=120),
-    Severity.SEV4: None,
-    Severity.SEV5: None,
-}
-# Declaring one of these pages the service's major-incident policy too.
-MAJOR_SEVERITIES = frozenset({Severity.SEV1, Severity.SEV2})
 FIELD_LIMIT = 5000
 
 

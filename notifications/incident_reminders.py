@@ -10,13 +10,8 @@ from django.utils import timezone
 
 from incidents.models import Incident
 from incidents.services import timeline_add
-from incidents.status_updates import (
-    MAJOR_SEVERITIES,
-    UPDATE_EVERY,
-    incident_commander,
-    incident_subscribers,
-    incidents_update_overdue,
-)
+from incidents.severity_policy import MAJOR_SEVERITIES, UPDATE_EVERY
+from incidents.status_updates import incident_commander, incident_subscribers, incidents_update_overdue
 from oncall.policies import step_users_at
 
 from .reminders import person_remind

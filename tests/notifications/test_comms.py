@@ -332,3 +332,13 @@ def test_a_follower_who_left_the_team_hears_no_more_of_the_incident(world, clock
     run_due_work()
     assert not [m for m in mail.outbox if "leaver@example.com" in m.to]
     assert not Reminder.objects.filter(user=leaver).exists()
+
+
+def test_an_incident_declared_at_sev2_pages_the_major_incident_policy_too(
+        world, major_policy, sent_tasks, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        sev2, _ = incident_trigger(service=world["service"], title="Checkout down", dedup_key="down", severity="SEV2")
+        incident_trigger(service=world["service"], title="Slow admin", dedup_key="slow", severity="SEV3")
+    assert [t["args"] for t in sent_tasks.named("notifications.page_major_incident_policy")] == [[sev2.pk]]
+    run_major_tasks(sent_tasks)
+    assert list(Reminder.objects.values_list("user__username", flat=True)) == ["ic"]
