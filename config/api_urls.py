@@ -7,6 +7,7 @@ from incidents.api.incidents import IncidentViewSet
 from incidents.api.integrations import IntegrationViewSet
 from incidents.api.maintenance import MaintenanceWindowViewSet
 from incidents.api.services import ServiceViewSet
+from incidents.api.status_updates import StatusUpdatesView, SubscriptionView
 from incidents.outgoing.api import WebhookEndpointViewSet
 from oncall.api.contact_methods import ContactMethodViewSet
 from oncall.api.feeds import CalendarFeedViewSet, MyFeedView
@@ -59,6 +60,8 @@ urlpatterns = [
     path("v1/oncall/", OncallView.as_view(), name="api-oncall"),
     path("v1/teams/<int:id>/readiness/", TeamReadinessView.as_view(), name="api-team-readiness"),
     path("v1/incidents/<int:incident_id>/", include("incidents.api.workflow")),
+    path("v1/incidents/<int:id>/status-updates/", StatusUpdatesView.as_view(), name="api-incident-status-updates"),
+    path("v1/incidents/<int:id>/subscription/", SubscriptionView.as_view(), name="api-incident-subscription"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),

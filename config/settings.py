@@ -262,6 +262,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "ack-timeouts": {"task": "incidents.ack_timeouts_expire", "schedule": 30.0},
     "webhook-receipts-prune": {"task": "notifications.prune_webhook_receipts", "schedule": 3600.0},
     "outgoing-webhooks-sweep": {"task": "incidents.webhooks_sweep", "schedule": 10.0},
+    "status-updates-due": {"task": "notifications.status_updates_due", "schedule": 60.0},
 }
 
 # --- REST API ---------------------------------------------------------------------------------
@@ -302,6 +303,9 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "oncall.models.Membership.Role",
         "IncidentFindingKindEnum": "incidents.models.IncidentFinding.Kind",
         "IncidentRoleEnum": "incidents.models.IncidentRole.Role",
+        # `via` on the timeline, status updates (the same choices) and the audit log (its own).
+        "TimelineEventViaEnum": "incidents.models.TimelineEvent.Via",
+        "AuditEntryViaEnum": "oncall.audit.models.AuditEntry.Via",
     },
 }
 

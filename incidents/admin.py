@@ -10,7 +10,7 @@ from .services import integration_create
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ["name", "team", "escalation_policy", "ack_timeout_minutes", "created_at"]
+    list_display = ["name", "team", "escalation_policy", "major_incident_policy", "ack_timeout_minutes", "created_at"]
     list_filter = ["team"]
     search_fields = ["name", "description"]
 

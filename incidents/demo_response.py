@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from .models import ChangeEvent, Incident, IncidentFinding, IncidentRole, Service, Severity, TimelineEvent
 from .services import incident_acknowledge, incident_trigger
+from .status_updates import status_update_post
 from .workflow import incident_finding_add, incident_role_assign, incident_task_add
 
 DEDUP_KEY = "demo-checkout-latency"
@@ -32,6 +33,10 @@ def seed_incident_mid_response(*, service: Service, demo: User, responders: list
     incident = incident_acknowledge(incident=incident, by=demo, via=WEB)
     owner = responders[0] if responders else demo
     incident_role_assign(incident=incident, role=IncidentRole.Role.COMMANDER, user=demo, by=demo, via=WEB)
+    status_update_post(incident=incident, by=demo, via=WEB,
+                       conditions="Checkout is slow in eu-west-1; about 30% of payments time out.",
+                       actions="Investigating the 11:35 deploy of checkout-api; no change made yet.",
+                       needs="Someone from the database team to confirm the pool limits.")
     for kind, text, url in [
         (IncidentFinding.Kind.SYMPTOM, "Checkout pages take 2–4 s; some payments time out.", ""),
         (IncidentFinding.Kind.SCOPE, "About 30% of checkouts in eu-west-1 since 11:40; other regions fine.", ""),

@@ -24,6 +24,10 @@ class Service(models.Model):
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1440)],
         help_text="Minutes an acknowledged incident may stay unmitigated before it is triggered again "
                   "(1–1440); empty for never.")
+    # Paged too (its first step) when an incident of the service is declared SEV1 or SEV2.
+    major_incident_policy = models.ForeignKey(
+        EscalationPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="major_incident_services",
+        help_text="Also paged (its first step) when an incident becomes SEV1 or SEV2; empty for nobody.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -355,9 +359,6 @@ class IncidentTask(models.Model):
         return self.done_at is not None
 
 
-from .outgoing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: E402,F401  (outgoing webhooks)
-
-
 class IncidentAlertState(models.Model):
     """One alert of an incident as it now stands, firing or resolved: one row per incident and
     alert fingerprint, rewritten in place by every notification that mentions the alert. The raw
@@ -388,3 +389,45 @@ class IncidentAlertState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status}: {self.summary[:60]}"
+
+
+class StatusUpdate(models.Model):
+    """What responders tell stakeholders: the conditions now, the actions under way, what they need."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="status_updates")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    conditions = models.TextField()
+    actions = models.TextField()
+    needs = models.TextField(blank=True)
+    via = models.CharField(max_length=20, choices=TimelineEvent.Via.choices, default=TimelineEvent.Via.WEB)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set once the notifications app has carried it to Slack and the subscribers; until then
+    # the minute beat task publishes it again (the after-commit message is only a hint).
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["incident", "-created_at"], name="status_update_incident_time"),
+            models.Index(fields=["created_at"], condition=Q(published_at__isnull=True), name="status_update_unpublished"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Update on incident {self.incident_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class IncidentSubscription(models.Model):
+    """Someone who hears the incident's status updates and its resolution, responder or not."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="subscriptions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="incident_subscriptions")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["incident", "user"], name="subscription_unique_person")]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows incident {self.incident_id}"
+
+
+from .outgoing.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: E402,F401  (outgoing webhooks)

@@ -33,6 +33,7 @@ class PanelFacts:
     action_chosen: bool = False
     tasks_total: int = 0
     tasks_open: int = 0
+    status_updated: bool = False  # a status update was posted
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ def panel_state(facts: PanelFacts) -> PanelState:
                  Role.COMMANDER in facts.roles or facts.commander_by_default),
             Item("scribe", "Name a scribe", Role.SCRIBE in facts.roles, optional=True),
             Item("communications", "Name a communications lead", Role.COMMUNICATIONS in facts.roles, optional=True),
+            Item("status_update", "Post the first status update (conditions, actions, needs)", facts.status_updated),
         )),
         Step("learn", "Learn", (
             Item("symptom", "Describe the symptoms", Kind.SYMPTOM in facts.findings),
@@ -110,7 +112,7 @@ def panel_state(facts: PanelFacts) -> PanelState:
 
 
 def panel_facts(*, incident: Incident, roles: list[IncidentRole], findings: list[IncidentFinding],
-                tasks: list[IncidentTask]) -> PanelFacts:
+                tasks: list[IncidentTask], status_updated: bool = False) -> PanelFacts:
     return PanelFacts(
         status=incident.status, acknowledged=incident.acknowledged_at is not None, severity=incident.severity,
         roles=frozenset(role.role for role in roles), commander_by_default=incident.acknowledged_by_id is not None,
@@ -118,6 +120,7 @@ def panel_facts(*, incident: Incident, roles: list[IncidentRole], findings: list
         hypothesis_owned=any(f.kind == Kind.HYPOTHESIS and f.owner_id for f in findings),
         action_chosen=any(f.chosen for f in findings),
         tasks_total=len(tasks), tasks_open=sum(task.done_at is None for task in tasks),
+        status_updated=status_updated,
     )
 
 
@@ -140,7 +143,8 @@ def panel_context(*, incident: Incident, can_respond: bool, retry: dict | None =
     roles = list(IncidentRole.objects.filter(incident=incident).select_related("user"))
     findings = list(IncidentFinding.objects.filter(incident=incident).select_related("owner", "created_by"))
     tasks = list(IncidentTask.objects.filter(incident=incident).select_related("owner"))
-    state = panel_state(panel_facts(incident=incident, roles=roles, findings=findings, tasks=tasks))
+    state = panel_state(panel_facts(incident=incident, roles=roles, findings=findings, tasks=tasks,
+                                    status_updated=incident.status_updates.exists()))
     held = {role.role: role for role in roles}
     by_kind = {kind: [f for f in findings if f.kind == kind] for kind in Kind.values}
     return {"panel": {

@@ -4,6 +4,7 @@ from .views import incidents as views
 from .views import panel as panel_views
 from .views import services as service_pages
 from .views import severity as severity_views
+from .views import status_updates as status_update_views
 
 app_name = "incidents"
 
@@ -14,6 +15,8 @@ urlpatterns = [
     path("incidents/<int:pk>/reassign/", views.incident_reassign_view, name="reassign"),
     *service_pages.urlpatterns,
     path("incidents/<int:pk>/severity/", severity_views.incident_severity_view, name="severity"),
+    path("incidents/<int:pk>/status-updates/", status_update_views.status_update_create, name="status_update"),
+    path("incidents/<int:pk>/follow/", status_update_views.incident_follow, name="follow"),
     *(
         path(f"incidents/<int:pk>/{action}/", views.incident_action, {"action": action}, name=action)
         for action in views.ACTIONS

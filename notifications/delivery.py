@@ -18,6 +18,7 @@ from .channels import Channel, ChannelNotConfigured, DeliveryError, channel_for
 from .messages import page_message
 from .metrics import page_sent_observed
 from .models import Delivery
+from .reminders import reminder_message
 
 log = logging.getLogger(__name__)
 Status = Delivery.Status
@@ -42,7 +43,7 @@ def deliver(*, delivery_id: int, now: datetime | None = None) -> str:
     if not claimed:
         return "skipped"
     delivery = Delivery.objects.select_related(
-        "page__incident__service", "page__user", "contact_method").get(pk=delivery_id)
+        "page__incident__service", "page__user", "reminder__user", "contact_method").get(pk=delivery_id)
     try:
         outcome = _deliver_claimed(delivery, now)
     except Exception as e:
@@ -56,8 +57,8 @@ def deliver(*, delivery_id: int, now: datetime | None = None) -> str:
 
 
 def _deliver_claimed(delivery: Delivery, now: datetime) -> str:
-    incident = delivery.page.incident
-    if incident.status != Incident.Status.TRIGGERED:
+    incident = delivery.page.incident if delivery.page_id else None  # a reminder has no incident to stop it
+    if incident is not None and incident.status != Incident.Status.TRIGGERED:
         _set(delivery, status=Status.CANCELLED, error=f"incident {incident.status} before it was sent")
         return "cancelled"
     if not delivery.contact_method.usable:
@@ -74,13 +75,15 @@ def _deliver_claimed(delivery: Delivery, now: datetime) -> str:
         DELIVERY_HOLDS.labels(channel=delivery.kind, reason="number_limit" if reason == HELD else "provider_rate").inc()
         _retry_at(delivery, now + wait, error=reason, count_attempt=False)
         return "held"
-    bundled = _claim_bundle(delivery, now) if delivery.kind in ("sms", "voice") else []
+    # A reminder's own words carry no pages: held pages wait for a page of their own.
+    bundled = _claim_bundle(delivery, now) if delivery.kind in ("sms", "voice") and delivery.page_id else []
     return _send(delivery, channel, bundled, now)
 
 
 def _send(delivery: Delivery, channel: Channel, bundled: list[Delivery], now: datetime) -> str:
     try:
-        provider_id = channel.send(page_message(delivery, bundled=bundled))
+        message = page_message(delivery, bundled=bundled) if delivery.page_id else reminder_message(delivery)
+        provider_id = channel.send(message)
     except DeliveryError as e:
         _release(bundled)
         if e.permanent:
@@ -97,6 +100,8 @@ def _send(delivery: Delivery, channel: Channel, bundled: list[Delivery], now: da
     page_sent_observed(delivery=delivery, bundled=bundled, sent_at=sent_at)
     Delivery.objects.filter(pk__in=[d.pk for d in bundled]).update(
         status=Status.BUNDLED, channel=channel.name, provider_id=provider_id[:100], sent_at=sent_at, error="")
+    if delivery.page_id is None:
+        return "sent"
     who = delivery.page.user.get_username()
     for d in [delivery, *bundled]:
         timeline_add(incident=d.page.incident, kind="delivery", via="system",
@@ -139,6 +144,9 @@ def _fail(delivery: Delivery, reason: str, now: datetime, *, channel: str = "") 
 
 
 def _report_failure(delivery: Delivery, reason: str, now: datetime) -> None:
+    if delivery.page_id is None:
+        fall_through(delivery=delivery, now=now)
+        return
     timeline_add(incident=delivery.page.incident, kind="delivery_failed",
                  text=f"{delivery.kind} page to {delivery.page.user.get_username()} failed: {reason}",
                  data={"delivery": delivery.pk, "status": "failed", "user": delivery.page.user_id})
@@ -147,7 +155,8 @@ def _report_failure(delivery: Delivery, reason: str, now: datetime) -> None:
 
 def fall_through(*, delivery: Delivery, now: datetime) -> None:
     """A failed delivery brings the person's next rule forward to now."""
-    following = Delivery.objects.filter(page_id=delivery.page_id, status=Status.PENDING, due_at__gt=now).order_by("due_at").first()
+    same = {"page_id": delivery.page_id} if delivery.page_id else {"reminder_id": delivery.reminder_id}
+    following = Delivery.objects.filter(**same, status=Status.PENDING, due_at__gt=now).order_by("due_at").first()
     if following is None:
         return
     Delivery.objects.filter(pk=following.pk).update(due_at=now)
@@ -178,6 +187,8 @@ def _wait_for_limits(delivery: Delivery, now: datetime) -> tuple[timedelta, str]
 
 def _first_page_of_a_new_fire(delivery: Delivery) -> bool:
     """The first page to this number about a high-urgency incident (not a repeat, not low urgency)."""
+    if delivery.page_id is None:
+        return False
     incident = delivery.page.incident
     return incident.urgency == Urgency.HIGH and not Delivery.objects.filter(
         contact_method_id=delivery.contact_method_id, page__incident_id=incident.pk,

@@ -23,6 +23,8 @@ def page_sent_observed(*, delivery: Delivery, bundled: list[Delivery], sent_at: 
         PAGES_BUNDLED.labels(channel=delivery.kind).inc(len(bundled))
     batch = [delivery, *bundled]
     for d in batch:
+        if d.page_id is None:  # a reminder (notifications/reminders.py), not a page about an incident
+            continue
         incident = d.page.incident
         earlier = Delivery.objects.filter(page__incident_id=incident.pk, status__in=SENT_STATES).exclude(
             pk__in=[b.pk for b in batch]).exists()

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -55,7 +56,8 @@ class Page(models.Model):
 
 
 class Delivery(models.Model):
-    """One message to one contact method, due at a time set by the person's notification rule."""
+    """One message to one contact method, due at a time set by the person's notification rule:
+    part of a page (an incident's escalation) or of a reminder (see notifications/reminders.py)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -66,7 +68,8 @@ class Delivery(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         BUNDLED = "bundled", "Sent in a bundle"
 
-    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="deliveries")
+    page = models.ForeignKey(Page, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    reminder = models.ForeignKey("Reminder", null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
     contact_method = models.ForeignKey("oncall.ContactMethod", on_delete=models.CASCADE, related_name="deliveries")
     rule = models.ForeignKey("oncall.NotificationRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     kind = models.CharField(max_length=10)  # the contact method's kind when it was created
@@ -93,6 +96,8 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         constraints = [
             models.UniqueConstraint(fields=["page", "contact_method", "rule"], name="delivery_unique_per_rule"),
+            models.UniqueConstraint(fields=["reminder", "contact_method", "rule"], name="delivery_unique_per_reminder_rule"),
+            models.CheckConstraint(condition=Q(page__isnull=True) ^ Q(reminder__isnull=True), name="delivery_page_xor_reminder"),
         ]
         indexes = [
             models.Index(fields=["status", "due_at"], name="delivery_status_due"),
@@ -142,3 +147,43 @@ class IncidentSlackChannel(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.name} ({self.channel_id})"
+
+
+class Reminder(models.Model):
+    """One nudge to one person through their own notification rules, outside any escalation: an
+    overdue status update, a resolved incident, an overdue action item. Its deliveries go
+    through the paging engine (claim, retry, fall-through to the next rule). The dedup key is
+    unique: asking again with the same key sends nothing."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
+    dedup_key = models.CharField(max_length=200, unique=True)
+    urgency = models.CharField(max_length=4, default="low")
+    subject = models.CharField(max_length=255)
+    text = models.TextField()
+    link = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Sent to the account's email address instead, for someone with no usable rule (when asked).
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="reminder_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} for {self.user}"
+
+
+class StatusUpdateSend(models.Model):
+    """A status update already carried to one place (a Slack channel, a subscriber's email), so
+    that a retried fan-out does not send it twice."""
+
+    status_update = models.ForeignKey("incidents.StatusUpdate", on_delete=models.CASCADE, related_name="sends")
+    target = models.CharField(max_length=120)  # "slack:C0123ABCD", "email:<user id>"
+    provider_id = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["status_update", "target"], name="status_update_send_once")]
+
+    def __str__(self) -> str:
+        return f"update {self.status_update_id} to {self.target}"

@@ -31,7 +31,8 @@ BATCH = 500
 
 def sweep(*, now: datetime | None = None) -> dict:
     now = now or timezone.now()
-    cancelled = Delivery.objects.filter(status=Delivery.Status.PENDING).exclude(
+    # Only pages: a reminder's deliveries have no incident (a NULL would read as "not triggered").
+    cancelled = Delivery.objects.filter(status=Delivery.Status.PENDING, page__isnull=False).exclude(
         page__incident__status=Incident.Status.TRIGGERED).update(
         status=Delivery.Status.CANCELLED, error="incident no longer needs a page")
     revived = deliveries_reclaim_stale(claimed_before=now - STALE_CLAIM, now=now)

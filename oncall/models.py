@@ -105,6 +105,8 @@ class ApiToken(models.Model):
 class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oncall_profile")
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    notify_on_resolve = models.BooleanField(
+        default=True, help_text="Tell me when incidents I acknowledged or follow are resolved.")
 
     def __str__(self) -> str:
         return f"{self.user} ({self.time_zone})"

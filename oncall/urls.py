@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import ical
 from .audit.views import audit_log
-from .views import now, policies, profile, schedules
+from .views import now, policies, preferences, profile, schedules
 
 app_name = "oncall"
 
@@ -25,6 +25,7 @@ urlpatterns = [
     path("policies/<int:pk>/", policies.policy_detail, name="policy"),
     path("profile/", profile.profile, name="profile"),
     path("profile/time-zone/", profile.profile_time_zone, name="profile-time-zone"),
+    path("profile/notify-on-resolve/", preferences.profile_notify_on_resolve, name="profile-notify-on-resolve"),
     path("profile/contacts/", profile.contact_add, name="contact-add"),
     path("profile/contacts/<int:pk>/send-code/", profile.contact_send_code, name="contact-send-code"),
     path("profile/contacts/<int:pk>/verify/", profile.contact_verify, name="contact-verify"),

@@ -181,7 +181,8 @@ def test_the_main_actions_are_big_enough_to_tap(live_server, phone, world, tmp_p
     log_in_with_cookie(page, live_server, world["maria"])
     pages = every_page(live_server, world)
     page.goto(pages["incident"])
-    for name in ("Acknowledge", "Mitigate", "Resolve", "Escalate now", "Reassign", "Add note"):
+    for name in ("Acknowledge", "Mitigate", "Resolve", "Escalate now", "Reassign", "Add note", "Post status update",
+                 "Follow this incident"):
         assert height(page.get_by_role("button", name=name, exact=True)) >= 44, name
     assert height(page.get_by_label("Add a note")) >= 44
     page.get_by_text("Change severity").click()
@@ -189,7 +190,7 @@ def test_the_main_actions_are_big_enough_to_tap(live_server, phone, world, tmp_p
     assert height(page.locator("label.choice", has_text="SEV1").first) >= 44
     assert height(page.locator(".alert-links a", has_text="Runbook").first) >= 44
     page.goto(pages["profile"])
-    for name in ("Remove", "Revoke", "Send code", "Verify"):
+    for name in ("Remove", "Revoke", "Send code", "Verify", "Save"):
         assert height(page.get_by_role("button", name=name, exact=True).first) >= 44, name
     page.goto(pages["schedule"])
     take = page.get_by_role("button", name="Take this shift").first
@@ -311,3 +312,18 @@ def test_a_manager_creates_a_service_and_an_integration_on_a_phone_and_copies_it
     page.goto(f"{live_server.url}/services/")
     assert url not in page.content()  # shown once
     assert page.csp_complaints == []
+
+
+def test_a_status_update_posted_from_a_phone_shows_on_the_page_and_the_timeline(live_server, phone, world, tmp_path):
+    page = phone
+    log_in_with_cookie(page, live_server, world["maria"])
+    page.goto(f"{live_server.url}/incidents/{world['incident'].pk}/")
+    updates = page.locator("#status-updates")
+    updates.get_by_label("Conditions").fill("Checkout fails for 2% of EU users")
+    updates.get_by_label("Actions").fill("Rolling back 4.2")
+    page.get_by_role("button", name="Post status update").click()
+    page.wait_for_url(f"**/incidents/{world['incident'].pk}/")
+    assert updates.get_by_text("Rolling back 4.2").is_visible()
+    assert page.locator("#incident-timeline .kind-status_update").count() == 1
+    assert sideways_overflow(page) == 0
+    shot(page, tmp_path, "status-update-posted")

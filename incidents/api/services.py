@@ -24,11 +24,16 @@ class ServiceSerializer(StrictModelSerializer):
         queryset=EscalationPolicy.objects.none(), allow_null=True, required=False,
         help_text="Who is paged for its incidents: a policy of the service's team (id); null for nobody.",
     )
+    major_incident_policy = serializers.PrimaryKeyRelatedField(
+        queryset=EscalationPolicy.objects.none(), allow_null=True, required=False,
+        help_text="Also paged (its first step, once) when an incident becomes SEV1 or SEV2: a policy of the "
+                  "service's team (id); null for nobody.",
+    )
 
     class Meta:
         model = Service
         fields = ["id", "team", "team_name", "name", "description", "runbook_url", "escalation_policy",
-                  "slack_channel", "ack_timeout_minutes", "created_at"]
+                  "slack_channel", "ack_timeout_minutes", "major_incident_policy", "created_at"]
         read_only_fields = ["id", "created_at"]
         extra_kwargs = {"slack_channel": {"help_text": "A Slack channel id (C…) where each incident gets a message "
                                                        "kept up to date; empty for none."}}
@@ -38,6 +43,7 @@ class ServiceSerializer(StrictModelSerializer):
         if user is not None:
             self.fields["team"].queryset = teams_visible_to(user)
             self.fields["escalation_policy"].queryset = EscalationPolicy.objects.filter(team__in=teams_visible_to(user))
+            self.fields["major_incident_policy"].queryset = self.fields["escalation_policy"].queryset
 
     def validate_team(self, team):
         if self.instance is not None and team.pk != self.instance.team_id:
@@ -46,10 +52,11 @@ class ServiceSerializer(StrictModelSerializer):
         return team
 
     def validate(self, attrs):
-        policy = attrs.get("escalation_policy")
         team = attrs.get("team") or getattr(self.instance, "team", None)
-        if policy is not None and team is not None and policy.team_id != team.pk:
-            raise serializers.ValidationError({"escalation_policy": f"Policy '{policy}' belongs to another team."})
+        for field in ("escalation_policy", "major_incident_policy"):
+            policy = attrs.get(field)
+            if policy is not None and team is not None and policy.team_id != team.pk:
+                raise serializers.ValidationError({field: f"Policy '{policy}' belongs to another team."})
         return attrs
 
 

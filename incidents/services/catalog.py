@@ -10,21 +10,23 @@ from .errors import IncidentError
 
 def service_create(*, team: Team, name: str, description: str = "", runbook_url: str = "",
                    escalation_policy: EscalationPolicy | None = None, slack_channel: str = "",
-                   ack_timeout_minutes: int | None = None) -> Service:
+                   ack_timeout_minutes: int | None = None,
+                   major_incident_policy: EscalationPolicy | None = None) -> Service:
     return Service.objects.create(team=team, name=name, description=description, runbook_url=runbook_url,
                                   escalation_policy=escalation_policy, slack_channel=slack_channel,
-                                  ack_timeout_minutes=ack_timeout_minutes)
+                                  ack_timeout_minutes=ack_timeout_minutes, major_incident_policy=major_incident_policy)
 
 
 def service_update(
     *, service: Service, name: str | None = None, description: str | None = None, runbook_url: str | None = None,
     escalation_policy: EscalationPolicy | None | object = KEEP, slack_channel: str | None = None,
-    ack_timeout_minutes: int | None | object = KEEP,
+    ack_timeout_minutes: int | None | object = KEEP, major_incident_policy: EscalationPolicy | None | object = KEEP,
 ) -> Service:
-    """Fields given as None are kept, except escalation_policy and ack_timeout_minutes, which None clears."""
-    apply_changes(service, nullable=["escalation_policy", "ack_timeout_minutes"], name=name, description=description,
-                  runbook_url=runbook_url, slack_channel=slack_channel, escalation_policy=escalation_policy,
-                  ack_timeout_minutes=ack_timeout_minutes)
+    """Fields given as None are kept, except the policies and ack_timeout_minutes, which None clears."""
+    apply_changes(service, nullable=["escalation_policy", "ack_timeout_minutes", "major_incident_policy"], name=name,
+                  description=description, runbook_url=runbook_url, slack_channel=slack_channel,
+                  escalation_policy=escalation_policy, ack_timeout_minutes=ack_timeout_minutes,
+                  major_incident_policy=major_incident_policy)
     return service
 
 

@@ -15,6 +15,7 @@ from oncall.models import Team
 
 from ..models import Incident, Service, Severity, TimelineEvent, Urgency
 from ..outgoing.events import webhook_events_emit
+from ..severity_policy import MAJOR_SEVERITIES
 from .errors import AlreadyHandled, IncidentError, InvalidTransition
 
 
@@ -79,6 +80,8 @@ def incident_trigger(
         kick_engine(incident.pk)
         announce(incident.pk)
         count_after_commit(INCIDENTS_OPENED, service=service.name, severity=severity)
+        if severity in MAJOR_SEVERITIES:
+            send_after_commit("notifications.page_major_incident_policy", args=[incident.pk])
     return incident, True
 
 
@@ -221,5 +224,7 @@ def incident_severity_set(*, incident: Incident, severity: str, by: User | None,
                 incident=incident, kind="severity_changed", actor=by, via=via,
                 text=f"Severity {previous} → {severity}", data={"from": previous, "to": severity},
             )
+            if severity in MAJOR_SEVERITIES:
+                send_after_commit("notifications.page_major_incident_policy", args=[incident.pk])
     incident.refresh_from_db()
     return incident

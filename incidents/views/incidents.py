@@ -40,6 +40,7 @@ from ..services import (
     incident_resolve,
     incident_unacknowledge,
 )
+from .status_updates import status_updates_page_context
 
 PAGE_SIZE = 25
 WEB = TimelineEvent.Via.WEB
@@ -190,6 +191,7 @@ def _render_detail(request: HttpRequest, incident: Incident, *, note_form: NoteF
         **incident_page_context(incident=incident),
         "changes": service_recent_changes(service=incident.service, before=incident.triggered_at),
         **panel_context(incident=incident, can_respond=can_respond, retry=getattr(request, "panel_retry", None)),
+        **status_updates_page_context(request, incident, can_respond=can_respond),
     }
     return render(request, "incidents/detail.html", context, status=status)
 

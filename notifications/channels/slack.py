@@ -123,3 +123,8 @@ def _button(label: str, *, action_id: str, value: str, style: str = "") -> dict:
     if style:
         button["style"] = style
     return button
+
+
+def text_blocks(text: str) -> list[dict]:
+    """A plain message as Block Kit: one section, escaped and cut to Slack's limit."""
+    return [_section(text)]

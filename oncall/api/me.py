@@ -10,6 +10,7 @@ from config.api_kit import JsonParser, StrictSerializer, VigilAutoSchema, error_
 from ..access import memberships_visible_to
 from ..contacts import profile_of, profile_time_zone_set
 from ..models import Membership
+from ..preferences import profile_notify_on_resolve_set
 from .common import ApiView, TimeZoneField
 
 
@@ -52,6 +53,8 @@ class MeView(APIView):
 class ProfileSerializer(StrictSerializer):
     user = serializers.IntegerField(source="user_id", read_only=True)
     time_zone = TimeZoneField(help_text="Your IANA time zone, e.g. Europe/Berlin; times are shown in it.")
+    notify_on_resolve = serializers.BooleanField(
+        required=False, help_text="Tell me (low-urgency rules) when incidents I acknowledged or follow are resolved.")
 
 
 @extend_schema(tags=["me"])
@@ -60,7 +63,7 @@ class ProfileView(ApiView):
     def get(self, request):
         return Response(ProfileSerializer(profile_of(user=request.user)).data)
 
-    @extend_schema(summary="Set your time zone", request=ProfileSerializer,
+    @extend_schema(summary="Set your time zone or preferences", request=ProfileSerializer,
                    responses={200: ProfileSerializer, **error_responses(400, 401, 403, 415)})
     def patch(self, request):
         body = ProfileSerializer(data=request.data, partial=True)
@@ -68,4 +71,6 @@ class ProfileView(ApiView):
         profile = profile_of(user=request.user)
         if "time_zone" in body.validated_data:
             profile = profile_time_zone_set(user=request.user, time_zone=body.validated_data["time_zone"])
+        if "notify_on_resolve" in body.validated_data:
+            profile = profile_notify_on_resolve_set(user=request.user, on=body.validated_data["notify_on_resolve"])
         return Response(ProfileSerializer(profile).data)

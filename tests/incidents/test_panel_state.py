@@ -17,10 +17,16 @@ def test_a_new_incident_asks_to_be_acknowledged_first():
     assert [step.key for step in state.steps] == ["communicate", "learn", "act"]
 
 
-def test_the_acknowledger_is_the_commander_by_default_so_learning_comes_next():
+def test_the_acknowledger_is_the_commander_by_default_so_the_first_status_update_comes_next():
     state = panel_state(facts(status="acknowledged", acknowledged=True, commander_by_default=True))
     assert state.items["commander"].done
-    assert state.next.key == "symptom"
+    assert state.next.key == "status_update"
+
+
+def test_after_the_first_status_update_learning_comes_next():
+    state = panel_state(facts(status="acknowledged", acknowledged=True, commander_by_default=True,
+                              status_updated=True))
+    assert state.steps[0].done and state.next.key == "symptom"
 
 
 def test_without_a_default_the_commander_must_be_named():
@@ -29,7 +35,7 @@ def test_without_a_default_the_commander_must_be_named():
 
 
 def test_learn_walks_symptoms_scope_evidence_then_an_owned_hypothesis():
-    base = {"status": "acknowledged", "acknowledged": True, "roles": frozenset({"commander"})}
+    base = {"status": "acknowledged", "acknowledged": True, "roles": frozenset({"commander"}), "status_updated": True}
     assert panel_state(facts(**base, findings=frozenset({"symptom"}))).next.key == "scope"
     assert panel_state(facts(**base, findings=frozenset({"symptom", "scope"}))).next.key == "evidence"
     learned = frozenset({"symptom", "scope", "evidence", "hypothesis"})
@@ -42,10 +48,10 @@ def test_optional_items_never_become_the_next_thing_to_do():
     everything = frozenset({"symptom", "scope", "evidence", "hypothesis"})
     state = panel_state(facts(status="acknowledged", acknowledged=True, roles=frozenset({"commander"}),
                               findings=everything, hypothesis_owned=True, action_chosen=True,
-                              tasks_total=2, tasks_open=1))
+                              tasks_total=2, tasks_open=1, status_updated=True))
     assert not state.items["tasks"].done and not state.items["scribe"].done
     assert state.next.key == "mitigate"
-    assert state.steps[0].done and state.steps[0].done_count == 3 == state.steps[0].required_count
+    assert state.steps[0].done and state.steps[0].done_count == 4 == state.steps[0].required_count
 
 
 def test_once_mitigated_only_verifying_and_resolving_are_left_to_suggest():

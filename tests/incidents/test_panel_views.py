@@ -95,6 +95,16 @@ def test_the_acknowledger_shows_as_commander_by_default(web, incident, responder
     incident_acknowledge(incident=incident, by=responder, via="web")
     page = web.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "(acknowledged, so by default)" in page
+    assert "Next: " in page and "#item-status_update" in page  # Communicate: the first status update
+
+
+def test_after_the_first_status_update_the_panel_moves_on_to_learn(web, incident, responder):
+    from incidents.status_updates import status_update_post
+
+    incident_acknowledge(incident=incident, by=responder, via="web")
+    status_update_post(incident=incident, by=responder, via="web", conditions="Checkout fails for some",
+                       actions="Looking at the last deploy", needs="")
+    page = web.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "Next: " in page and "#item-symptom" in page
 
 
@@ -167,7 +177,10 @@ def test_a_viewer_sees_the_panel_but_cannot_change_it(client, incident, team, na
     client.force_login(MembershipFactory(team=team, role="viewer").user)
     assert client.post(url(incident, name), data).status_code == 403
     page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
-    assert 'id="panel"' in page and 'action="/incidents/' not in page.split('id="panel"')[1]
+    panel = page.split('id="panel"')[1]
+    # Viewers may follow the incident (stakeholders), and nothing else in the panel.
+    assert 'id="panel"' in page and 'action="/incidents/' not in panel.replace(
+        f'action="/incidents/{incident.pk}/follow/"', "")
     assert incident.timeline.count() == 1
 
 

@@ -151,7 +151,7 @@ def test_i_manage_my_notification_rules_on_my_own_methods_only(alice):
 
 def test_my_profile_time_zone_is_an_iana_name(alice):
     api = ApiClient(alice)
-    assert api.get("/api/v1/profile/").json() == {"user": alice.pk, "time_zone": "UTC"}
+    assert api.get("/api/v1/profile/").json() == {"user": alice.pk, "time_zone": "UTC", "notify_on_resolve": True}
     assert api.patch("/api/v1/profile/", {"time_zone": "Europe/Berlin"}).json()["time_zone"] == "Europe/Berlin"
     assert Profile.objects.get(user=alice).time_zone == "Europe/Berlin"
     for bad in ("Berlin", "Europe", "../etc/passwd"):
