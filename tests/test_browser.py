@@ -34,7 +34,7 @@ def test_responder_logs_in_acknowledges_and_resolves_in_a_browser(live_server, b
     page.get_by_role("button", name="Add note").click()
     page.wait_for_load_state()
     assert "Rolled back the 14:02 deploy" in page.content()
-    page.get_by_role("button", name="Resolve").click()
+    page.get_by_role("button", name="Resolve", exact=True).click()
     page.wait_for_load_state()
     incident.refresh_from_db()
     assert incident.status == Incident.Status.RESOLVED

@@ -84,7 +84,7 @@ def test_a_worker_killed_between_steps_loses_no_page_and_pages_nobody_twice(tmp_
     assert [(d["user"], d["status"], d["attempts"]) for d in state["deliveries"]] == [
         ("alice", "sent", 1), ("carol", "sent", 1)]
     assert [e["kind"] for e in state["timeline"]] == [
-        "triggered", "paged", "delivery", "paged", "escalation_exhausted", "delivery"]
+        "triggered", "paged", "delivery", "escalated", "paged", "escalation_exhausted", "delivery"]
 
     assert second.stop(signal.SIGTERM) == 0, second.tail()  # a warm shutdown, beat included
     assert second.left_behind() == [], second.tail()
