@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from incidents.models import Incident, IncidentRole, Service, Severity, TimelineEvent
 from incidents.selectors import services_visible_to
 from incidents.services import IncidentError, incident_note_add, incident_severity_set, incident_trigger
+from incidents.status_updates import status_update_post
 from incidents.workflow import incident_role_assign
 
 from oncall.access import user_can_respond
@@ -30,6 +31,7 @@ USAGE = "\n".join([
     "`/incident note <text>`: add a note to the incident's timeline (in its channel)",
     "`/incident sev <1-5>`: set the incident's severity (in its channel)",
     "`/incident role commander|scribe|comms @person`: give a role of the response (in its channel)",
+    "`/incident update <conditions> | <actions> [| <needs>]`: post a status update (in its channel)",
     "`/oncall [team]`: who is on call now",
     "`/vigil` works for both: `/vigil declare …`, `/vigil oncall [team]`.",
 ])
@@ -70,7 +72,7 @@ def command_received(*, command: str, text: str, slack_user_id: str, channel_id:
 def _incident(*, text: str, slack_user_id: str, channel_id: str) -> Reply:
     word, _, rest = text.partition(" ")
     word, rest = word.lower(), rest.strip()
-    if word not in ("declare", "ack", "acknowledge", "resolve", "note", "sev", "severity", "role"):
+    if word not in ("declare", "ack", "acknowledge", "resolve", "note", "sev", "severity", "role", "update"):
         if not word or word == "help":
             return Reply(USAGE)
         parsed = responder_actions.parse_reply(text)  # `ack 42`, `resolve #42`, `42 ack`
@@ -87,7 +89,8 @@ def _incident(*, text: str, slack_user_id: str, channel_id: str) -> Reply:
         return _numbered(slack_user_id=slack_user_id, word=word, number=rest)
     incident = incident_for_channel(channel_id=channel_id)
     if incident is None:
-        example = {"note": " <text>", "sev": " 2", "severity": " 2", "role": " commander @person"}.get(word, "")
+        example = {"note": " <text>", "sev": " 2", "severity": " 2", "role": " commander @person",
+                   "update": " <conditions> | <actions>"}.get(word, "")
         elsewhere = " Elsewhere name the incident: `/incident ack 42`." if acting else ""
         return Reply(f"`/incident {word}{example}` works in an incident's own Slack channel, and this is not one."
                      f"{elsewhere}")
@@ -101,7 +104,27 @@ def _incident(*, text: str, slack_user_id: str, channel_id: str) -> Reply:
         return _note(user=user, incident=incident, text=rest)
     if word == "role":
         return _role(user=user, incident=incident, text=rest)
+    if word == "update":
+        return _status_update(user=user, incident=incident, text=rest)
     return _severity(user=user, incident=incident, value=rest)
+
+
+def _status_update(*, user: User, incident: Incident, text: str) -> Reply:
+    """`update <conditions> | <actions> [| <needs>]`: the three parts of a status update, which goes
+    to the service's channel and the incident's followers like one posted from the page."""
+    parts = [part.strip() for part in text.split("|")]
+    if len(parts) < 2 or len(parts) > 3 or not parts[0] or not parts[1]:
+        return Reply("A status update says what is happening and what is being done: "
+                     "`/incident update <conditions> | <actions> [| <needs>]`.")
+    conditions, actions, needs = (parts + [""])[:3]
+    try:
+        status_update_post(incident=incident, by=user, via=TimelineEvent.Via.SLACK, conditions=conditions,
+                           actions=actions, needs=needs)
+    except IncidentError as e:
+        return Reply(escape(e.message))
+    return Reply(f"Status update on incident #{incident.number} by {escape(user.get_username())}: "
+                 f"{escape(conditions)} Actions: {escape(actions)}" + (f" Needs: {escape(needs)}" if needs else ""),
+                 in_channel=True)
 
 
 def _role(*, user: User, incident: Incident, text: str) -> Reply:

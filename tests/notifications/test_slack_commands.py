@@ -294,7 +294,8 @@ def test_unknown_subcommands_answer_the_usage(world, client, text):
     reply = answer(command(client, "/incident", text))
     assert reply["response_type"] == "ephemeral"
     for usage in ("/incident declare <title> [--service <name>]", "/incident note <text>", "/incident sev <1-5>",
-                  "/incident role commander|scribe|comms @person", "/oncall [team]"):
+                  "/incident role commander|scribe|comms @person",
+                  "/incident update <conditions> | <actions> [| <needs>]", "/oncall [team]"):
         assert usage in reply["text"]
 
 
@@ -360,3 +361,22 @@ def test_a_role_command_without_a_role_and_a_mention_answers_how(room, client, t
     reply = answer(command(client, "/incident", text, channel_id=ROOM))
     assert reply["response_type"] == "ephemeral" and "/incident role commander @person" in reply["text"]
     assert not room.roles.exists()
+
+
+# --- update ----------------------------------------------------------------------------------
+
+def test_update_in_the_incident_channel_posts_a_status_update(room, world, client, sent_tasks):
+    reply = answer(command(client, "/incident", "update Checkout fails for 2% | Rolling back 4.2 | DB team",
+                           channel_id=ROOM))
+    assert reply["response_type"] == "in_channel" and "Rolling back 4.2" in reply["text"]
+    update = room.status_updates.get()
+    assert (update.conditions, update.actions, update.needs, update.author, update.via) == (
+        "Checkout fails for 2%", "Rolling back 4.2", "DB team", world["alice"], "slack")
+    assert room.timeline.filter(kind="status_update").count() == 1
+
+
+@pytest.mark.parametrize("text", ["update", "update only conditions", "update | actions only", "update a | b | c | d"])
+def test_an_update_without_conditions_and_actions_answers_how(room, client, text):
+    reply = answer(command(client, "/incident", text, channel_id=ROOM))
+    assert reply["response_type"] == "ephemeral" and "/incident update <conditions> | <actions>" in reply["text"]
+    assert not room.status_updates.exists()
