@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from config.celery import send_after_commit
 
-from .models import Incident, IncidentSubscription, StatusUpdate
+from .models import Incident, IncidentRole, IncidentSubscription, StatusUpdate
 from .services import IncidentError, timeline_add
 from .severity_policy import UPDATE_EVERY
 
@@ -20,8 +20,10 @@ FIELD_LIMIT = 5000
 
 
 def incident_commander(incident: Incident) -> User | None:
-    """Who runs the incident and owes the next update: the acknowledger until roles exist."""
-    return incident.acknowledged_by
+    """Who runs the incident and owes the next update: the commander named in the panel, else the
+    acknowledger (DESIGN §5: the acknowledger by default)."""
+    named = IncidentRole.objects.filter(incident=incident, role=IncidentRole.Role.COMMANDER).select_related("user").first()
+    return named.user if named else incident.acknowledged_by
 
 
 def status_update_post(

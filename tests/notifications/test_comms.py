@@ -169,6 +169,16 @@ def test_the_commander_is_reminded_once_per_overdue_window(world, twilio_fake, c
     assert Reminder.objects.count() == 2  # a new window after the new update
 
 
+def test_a_commander_named_in_the_panel_is_reminded_instead_of_the_acknowledger(world, twilio_fake, clock):
+    from incidents.workflow import incident_role_assign
+
+    incident = acknowledged_by_alice(world, severity="SEV1")
+    incident_role_assign(incident=incident, role="commander", user=world["bob"], by=world["alice"], via="web")
+    clock.shift(timedelta(minutes=31))
+    status_updates_due()
+    assert Reminder.objects.get().user == world["bob"]
+
+
 def test_overdue_timers_follow_the_severity_table(world, clock):
     for severity, minutes in (("SEV2", 60), ("SEV3", 120)):
         incident, _ = incident_trigger(service=world["service"], title=severity, dedup_key=severity, severity=severity)
