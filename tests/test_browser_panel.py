@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from incidents.models import Alert, ChangeEvent, Incident
 from incidents.services import incident_acknowledge
+from incidents.status_updates import status_update_post
 from incidents.workflow import incident_finding_add, incident_role_assign, incident_task_add
 from tests.browser import (  # noqa: F401 - fixtures
     PHONE_WIDTHS, log_in_with_cookie, needs_chromium, phone, phone_bypassing_csp, serious_accessibility_violations,
@@ -65,7 +66,13 @@ def test_a_responder_walks_the_panel_from_acknowledgement_to_a_resolution_summar
     shot(page, tmp_path, "01-panel")
 
     submit(page, page.get_by_role("button", name="Acknowledge", exact=True), "acknowledged")
-    # Communicate is done (the acknowledger is the commander by default): the step folds away.
+    # The acknowledger is the commander by default; the first status update is what Communicate lacks.
+    assert "Next: Post the first status update" in page.inner_text(".panel-next")
+    updates = page.locator("#status-updates")
+    updates.get_by_label("Conditions").fill("Checkout is slow on every web node")
+    updates.get_by_label("Actions").fill("Looking at the 11:35 deploy")
+    submit(page, page.get_by_role("button", name="Post status update"), "status_update")
+    # Communicate is done: the step folds away.
     assert page.locator("#step-communicate").get_attribute("open") is None
     assert "Next: Describe the symptoms" in page.inner_text(".panel-next")
     shot(page, tmp_path, "02-acknowledged")
@@ -109,7 +116,7 @@ def test_a_responder_walks_the_panel_from_acknowledgement_to_a_resolution_summar
     shot(page, tmp_path, "08-resolved")
 
     timeline = page.inner_text("#incident-timeline")
-    for words in ("Acknowledged by maria", "Scribe: alice", "Evidence: LB log", "Hypothesis: The deploy shrank",
+    for words in ("Acknowledged by maria", "Checkout is slow on every web node", "Scribe: alice", "Evidence: LB log", "Hypothesis: The deploy shrank",
                   "Task: Compare the pool", "Done: Compare the pool", "Rolled back to v2026.11.30"):
         assert words in timeline, words
     assert sideways_overflow(page) == 0
@@ -121,6 +128,7 @@ def test_a_responder_walks_the_panel_from_acknowledgement_to_a_resolution_summar
 def test_the_panel_fits_a_phone_and_axe_finds_nothing_serious(live_server, phone_bypassing_csp, world, tmp_path):
     page, incident, maria, alice = phone_bypassing_csp, world["incident"], world["maria"], world["alice"]
     incident_acknowledge(incident=incident, by=maria, via="web")
+    status_update_post(incident=incident, by=maria, via="web", conditions="Slow checkout", actions="Rolling back")
     incident_role_assign(incident=incident, role="scribe", user=alice, by=maria, via="web")
     incident_finding_add(incident=incident, kind="evidence", text="x" * 300, url=LONG_URL, by=maria, via="web")
     incident_finding_add(incident=incident, kind="candidate_action", text="Roll back", by=maria, via="web")
