@@ -93,6 +93,7 @@ def only_when_enabled(hook: Callable) -> Callable:
 
     return run
 
+
 # --- Intake ------------------------------------------------------------------------------------
 ALERTS = _Switched(Counter(
     "vigil_alerts", "Alert events stored, by integration kind and what they did: created (opened an incident), "
