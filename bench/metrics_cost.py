@@ -1,5 +1,5 @@
 """What the Prometheus metrics cost on the paging path, in process: escalate + deliver of one
-page, with the metrics hooks on and with them replaced by no-ops, alternating, same database.
+page, with METRICS_ENABLED on and off (config/metrics.py's switch), alternating, same database.
 
     .venv/bin/python bench/metrics_cost.py [--pages 200] [--rounds 4]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vigil_bench .venv/bin/python bench/metrics_cost.py
@@ -9,7 +9,7 @@ counter increment is the mmap write production makes. Pages go by email to the c
 (no provider, no per-number limit), so the figure is Vigil's own work: the escalation, the claim,
 the timeline lines, and, with metrics on, the counters plus the one query that decides whether a
 page is its incident's first (for the trigger-to-first-page histogram). Baseline: the same path
-with the hooks off, and the raw cost of one counter increment and one histogram observation.
+with metrics off, and the raw cost of one counter increment and one histogram observation.
 """
 import argparse
 import os
@@ -21,14 +21,6 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vigil-bench-me
 from _setup import django_for_bench  # noqa: E402  (after the variable: prometheus-client reads it at import)
 
 
-class _Null:
-    def labels(self, **labels):
-        return self
-
-    def inc(self, amount=1):
-        pass
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=200, help="pages per round")
@@ -36,6 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     database = django_for_bench()
 
+    from django.conf import settings
     from django.utils import timezone
 
     from config.metrics import FIRST_PAGE_SECONDS, PAGES
@@ -56,14 +49,11 @@ def main() -> None:
         {"delay_minutes": 30, "targets": [{"kind": "user", "id": user.pk}]}])
     service.save(update_fields=["escalation_policy"])
 
-    hooks = {"PAGES": delivery.PAGES, "page_sent_observed": delivery.page_sent_observed}
-    off = {"PAGES": _Null(), "page_sent_observed": lambda **kwargs: None}
     samples: dict[str, list[float]] = {"on": [], "off": []}
     counter = 0
     for round_ in range(args.rounds * 2):
         mode = "on" if round_ % 2 == 0 else "off"
-        for name, value in (hooks if mode == "on" else off).items():
-            setattr(delivery, name, value)
+        settings.METRICS_ENABLED = mode == "on"
         for _ in range(args.pages):
             counter += 1
             incident, _ = incident_trigger(service=service, title=f"bench {counter}", dedup_key=f"bench-{counter}")
@@ -72,8 +62,7 @@ def main() -> None:
             outcome = delivery.deliver(delivery_id=made.pk)
             samples[mode].append(time.perf_counter() - t0)
             assert outcome == "sent", outcome
-    for name, value in hooks.items():
-        setattr(delivery, name, value)
+    settings.METRICS_ENABLED = True
     assert Delivery.objects.filter(status="sent").count() == counter
 
     def raw(fn, n=20000) -> float:

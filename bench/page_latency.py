@@ -3,6 +3,7 @@ on a quiet system and during an alert storm on the incident's own key.
 
     .venv/bin/python bench/page_latency.py [--incidents 200] [--brokers filesystem,redis]
         [--storm-incidents 20] [--storm-rate 200] [--storm-seconds 10]
+        [--metrics-cost] [--metrics-incidents 100] [--metrics-rounds 2]
 
 Per broker, a real `manage.py serve` (gunicorn, one Celery worker with beat) on a throwaway
 database (a SQLite file with the filesystem broker; a PostgreSQL database with Redis, when
@@ -20,6 +21,13 @@ each one's 202, client threads post --storm-rate alerts/s over HTTP to the same 
 the same dedup key (the integration's own `rate_limit_per_minute` is raised to 60,000 so that the
 storm is stored, not refused) until its SMS arrives or --storm-seconds have passed. A page still
 missing then is waited for, quietly, up to PAGE_TIMEOUT more and counted as "after the storm".
+
+Metrics cost (--metrics-cost): after that, the quiet measurement again on fresh `serve` stacks
+(same database, broker and fake), started alternately with METRICS_ENABLED=1 and =0 (on, off, on,
+off, ... --metrics-rounds of each), --metrics-incidents alerts per stack after METRICS_WARMUP
+uncounted ones (the first requests of a fresh stack open connections). Alternating spreads the
+machine's changing load over both sides. Each stack's /metrics is checked: on, it counted every
+SMS; off, it answers 404.
 
 Redis runs on database VIGIL_TEST_REDIS_DB (5 unless set) of --redis-url, flushed before and
 after; it is skipped with a message when unreachable.
@@ -49,6 +57,7 @@ PAGE_TIMEOUT = 15
 # Within the bounds an integration's config accepts (1 to 1,000,000 a minute): 1,000 alerts/s.
 STORM_RATE_LIMIT_PER_MINUTE = 60_000
 STORM_THREADS = 16
+METRICS_WARMUP = 5
 
 
 @shared_task(name="bench.ping", ignore_result=True)
@@ -118,10 +127,11 @@ def first_page(twilio, to: str, timeout: float):
     return wait_received(twilio, lambda rs: next((r for r in rs if r["form"].get("To") == [to]), None), timeout)
 
 
-def measure_pages(stack, twilio, paths: list[str], interval: float) -> tuple[list, list, int]:
+def measure_pages(stack, twilio, paths: list[str], interval: float, *, first: int = 0) -> tuple[list, list, int]:
+    """Alerts to the units first, first + 1, ... (each pages its own phone number)."""
     latencies, posts, missing = [], [], 0
-    for i, path in enumerate(paths):
-        if i:
+    for i, path in enumerate(paths, start=first):
+        if i > first:
             time.sleep(max(0.0, started + interval - time.time()))
         started = time.time()
         status, body = h.post_alert(stack.url + path, {"title": f"Bench alert {i}", "dedup_key": f"b{i}"})
@@ -236,6 +246,52 @@ def measure_stack(env: dict, tmp: Path, twilio, paths: list[str], storm_paths: l
         stack.close()
 
 
+def scraped_pages(stack) -> float | None:
+    """SMS the stack's /metrics counted as sent; None when /metrics answers 404 (metrics off)."""
+    try:
+        with urllib.request.urlopen(f"{stack.url}/metrics", timeout=10) as response:
+            text = response.read().decode()
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            return None
+        raise
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return sum(s.value for family in text_string_to_metric_families(text) for s in family.samples
+               if s.name == "vigil_pages_total" and s.labels == {"channel": "sms", "outcome": "sent"})
+
+
+def measure_metrics_cost(env: dict, tmp: Path, twilio, rounds: list[list[str]], *, first: int, args) -> dict:
+    """The quiet measurement on fresh stacks, metrics on and off by turns."""
+    result = {mode: {"page": [], "post": [], "missing": 0, "rounds": []} for mode in ("on", "off")}
+    for n, paths in enumerate(rounds):
+        mode = "on" if n % 2 == 0 else "off"
+        print(f"  metrics {mode}, stack {n + 1} of {len(rounds)}: {len(paths) - METRICS_WARMUP} alerts "
+              f"after {METRICS_WARMUP} to warm up ...", flush=True)
+        stack = h.Serve({**env, "METRICS_ENABLED": "1" if mode == "on" else "0"}, tmp / f"serve-metrics-{n}.log")
+        try:
+            stack.wait_until_ready()
+            latencies, posts, missing = measure_pages(stack, twilio, paths, args.interval, first=first)
+            expected = len(paths) - missing
+            deadline = time.monotonic() + 10
+            # The worker counts an SMS just after the provider answered, a moment after the fake saw it.
+            while (counted := scraped_pages(stack)) is not None and counted < expected and time.monotonic() < deadline:
+                time.sleep(0.2)
+        finally:
+            stack.stop()
+            stack.close()
+        if (mode == "on" and counted != expected) or (mode == "off" and counted is not None):
+            raise SystemExit(f"metrics {mode}: /metrics counted {counted} SMS sent, expected "
+                             f"{expected if mode == 'on' else 'a 404'}")
+        first += len(paths)
+        side = result[mode]
+        side["page"] += latencies[METRICS_WARMUP:]
+        side["post"] += posts[METRICS_WARMUP:]
+        side["missing"] += missing
+        side["rounds"].append(percentiles(latencies[METRICS_WARMUP:]) if latencies[METRICS_WARMUP:] else None)
+    return result
+
+
 def run(broker_kind: str, args, tmp: Path) -> dict:
     redis_url = args.redis_url if broker_kind == "redis" else None
     postgres_url = None
@@ -260,11 +316,20 @@ def run(broker_kind: str, args, tmp: Path) -> dict:
             paths = probe(page_latency.seed_units, count=args.incidents)
             storm_paths = probe(page_latency.seed_units, count=args.storm_incidents, first=args.incidents,
                                 rate_limit_per_minute=STORM_RATE_LIMIT_PER_MINUTE)
+            metrics_first = args.incidents + args.storm_incidents
+            per_round = args.metrics_incidents + METRICS_WARMUP
+            metrics_paths = []
+            if args.metrics_cost:
+                print(f"  seeding {2 * args.metrics_rounds * per_round} more for the metrics rounds ...", flush=True)
+                seeded = probe(page_latency.seed_units, count=2 * args.metrics_rounds * per_round, first=metrics_first)
+                metrics_paths = [seeded[k:k + per_round] for k in range(0, len(seeded), per_round)]
             print("  baseline: empty task round trips ...", flush=True)
             baseline = measure_baseline(env, tmp, twilio, probe, args.incidents)
         finally:
             probe.close()
         (latencies, posts, missing), storm = measure_stack(env, tmp, twilio, paths, storm_paths, args)
+        metrics = measure_metrics_cost(env, tmp, twilio, metrics_paths, first=metrics_first,
+                                       args=args) if metrics_paths else None
     finally:
         twilio.close()
         broker.close()
@@ -272,7 +337,7 @@ def run(broker_kind: str, args, tmp: Path) -> dict:
     return {"broker": broker_kind, "database": dbs.vendor, "baseline": percentiles(baseline),
             "page": percentiles(latencies) if latencies else (float("nan"),) * 2,
             "post": percentiles(posts) if posts else (float("nan"),) * 2, "missing": missing,
-            "storm": storm}
+            "storm": storm, "metrics": metrics}
 
 
 def main() -> None:
@@ -283,6 +348,10 @@ def main() -> None:
     parser.add_argument("--storm-incidents", type=int, default=20, help="0: no storm")
     parser.add_argument("--storm-rate", type=float, default=200.0, help="alerts/s on each storm incident's key")
     parser.add_argument("--storm-seconds", type=float, default=10.0, help="longest a storm lasts")
+    parser.add_argument("--metrics-cost", action="store_true",
+                        help="also measure quiet pages with metrics on and off (METRICS_ENABLED), alternating stacks")
+    parser.add_argument("--metrics-incidents", type=int, default=100, help="alerts per metrics stack")
+    parser.add_argument("--metrics-rounds", type=int, default=2, help="stacks of each (on, off, on, off, ...)")
     parser.add_argument("--redis-url", default=os.environ.get("CELERY_BROKER_URL", "").startswith("redis://")
                         and os.environ["CELERY_BROKER_URL"] or "redis://127.0.0.1:6379/0")
     parser.add_argument("--postgres-url", default=os.environ.get("DATABASE_URL", "").startswith("postgres")
@@ -320,6 +389,8 @@ def report(rows: list[dict], args) -> None:
             print(f"{r['broker']:<11} {r['database']:<11} {ms(r['baseline']):>22} {ms(r['page']):>19} {ms(page):>19} "
                   f"{storm['rate']:15.1f} {storm['after_storm']:>22}  {storm['missing']:>7}  {refused}")
             r["storm_page"] = page
+    if args.metrics_cost:
+        report_metrics_cost(rows, args)
     for r in rows:
         if r["broker"] == "redis":
             met = r["page"][0] < GOAL_P50 and r["page"][1] < GOAL_P99 and not r["missing"]
@@ -329,6 +400,27 @@ def report(rows: list[dict], args) -> None:
                 stormy = r["storm"]
                 met = r["storm_page"][1] < GOAL_P99 and not stormy["missing"] and not stormy["after_storm"]
                 print(f"Goal on Redis, in a storm (p99 < {GOAL_P99 * 1000:.0f} ms): {'met' if met else 'NOT met'}")
+
+
+
+def report_metrics_cost(rows: list[dict], args) -> None:
+    ms = lambda pair: f"{pair[0] * 1000:7.1f} / {pair[1] * 1000:7.1f}"  # noqa: E731
+    nan = (float("nan"),) * 2
+    print(f"\nMetrics on and off (METRICS_ENABLED), quiet, {args.metrics_rounds} stacks of each started by turns "
+          f"(on, off, ...), {args.metrics_incidents} incidents each (p50 / p99, ms; on − off: the cost of metrics)")
+    print(f"{'broker':<11} {'database':<11} {'baseline: empty task':>22} {'page, metrics on':>19} "
+          f"{'page, metrics off':>19} {'on − off':>19} {'POST → 202, on':>19} {'POST → 202, off':>19}  missing")
+    for r in rows:
+        m = r["metrics"]
+        page = {mode: percentiles(m[mode]["page"]) if m[mode]["page"] else nan for mode in m}
+        post = {mode: percentiles(m[mode]["post"]) if m[mode]["post"] else nan for mode in m}
+        diff = tuple(a - b for a, b in zip(page["on"], page["off"]))
+        print(f"{r['broker']:<11} {r['database']:<11} {ms(r['baseline']):>22} {ms(page['on']):>19} "
+              f"{ms(page['off']):>19} {ms(diff):>19} {ms(post['on']):>19} {ms(post['off']):>19}  "
+              f"{m['on']['missing']} / {m['off']['missing']}")
+        for mode in ("on", "off"):
+            each = ", ".join(ms(p) if p else "none" for p in m[mode]["rounds"])
+            print(f"  page, metrics {mode}, stack by stack: {each}")
 
 
 if __name__ == "__main__":

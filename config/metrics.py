@@ -14,6 +14,12 @@ Two kinds of numbers, kept apart on purpose:
   the truth, and a gauge kept in a worker's memory would die with the worker, or go on reporting
   a stuck pager after another worker had unstuck it.
 
+METRICS_ENABLED=0 turns the event metrics off for every process that inherits it (`serve` hands
+its environment to gunicorn and Celery): each metric object below is wrapped so that it counts
+nothing while the setting is off, hooks that look something up to decide what to count are
+wrapped in `only_when_enabled`, and `/metrics` answers 404. The switch lives here and nowhere
+else, and it is read at each call, so a test can flip it with the `settings` fixture.
+
 This module imports no app: apps import the metric objects from here and register their
 database collectors with `register_collector` (see notifications/apps.py).
 """
@@ -38,43 +44,93 @@ from prometheus_client.multiprocess import MultiProcessCollector
 log = logging.getLogger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
+
+class _Off:
+    """What a metric is while metrics are off: every call does nothing."""
+
+    def labels(self, *values: str, **labels: str) -> "_Off":
+        return self
+
+    def inc(self, amount: float = 1) -> None:
+        pass
+
+    def observe(self, amount: float) -> None:
+        pass
+
+
+_OFF = _Off()
+
+
+class _Switched:
+    """A counter or histogram that counts only while METRICS_ENABLED is on. While off, `labels()`
+    hands back the do-nothing stand-in, so no child is created (in multiprocess mode a child is a
+    value written to the process's file)."""
+
+    def __init__(self, metric: Counter | Histogram):
+        self._metric = metric
+
+    def labels(self, *values: str, **labels: str):
+        return self._metric.labels(*values, **labels) if settings.METRICS_ENABLED else _OFF
+
+    def inc(self, amount: float = 1) -> None:
+        if settings.METRICS_ENABLED:
+            self._metric.inc(amount)
+
+    def observe(self, amount: float) -> None:
+        if settings.METRICS_ENABLED:
+            self._metric.observe(amount)
+
+
+def only_when_enabled(hook: Callable) -> Callable:
+    """For a hook that does work of its own to find what to count (a query): skipped whole while
+    metrics are off, so that off costs the paging path nothing."""
+
+    @wraps(hook)
+    def run(*args, **kwargs):
+        if settings.METRICS_ENABLED:
+            return hook(*args, **kwargs)
+        return None
+
+    return run
+
+
 # --- Intake ------------------------------------------------------------------------------------
-ALERTS = Counter(
+ALERTS = _Switched(Counter(
     "vigil_alerts", "Alert events stored, by integration kind and what they did: created (opened an incident), "
-    "deduplicated, acknowledged, resolved, suppressed (maintenance), ignored.", ["kind", "outcome"])
-ALERT_REQUESTS_REJECTED = Counter(
+    "deduplicated, acknowledged, resolved, suppressed (maintenance), ignored.", ["kind", "outcome"]))
+ALERT_REQUESTS_REJECTED = _Switched(Counter(
     "vigil_alert_requests_rejected", "Alert requests refused before anything was stored, by endpoint and reason.",
-    ["endpoint", "reason"])
-INTAKE_SECONDS = Histogram(
+    ["endpoint", "reason"]))
+INTAKE_SECONDS = _Switched(Histogram(
     "vigil_intake_request_seconds", "Time to store an accepted alert request and answer 202.", ["endpoint"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-INCIDENTS_OPENED = Counter(
-    "vigil_incidents_opened", "Incidents opened, by service name and severity.", ["service", "severity"])
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)))
+INCIDENTS_OPENED = _Switched(Counter(
+    "vigil_incidents_opened", "Incidents opened, by service name and severity.", ["service", "severity"]))
 
 # --- Paging ------------------------------------------------------------------------------------
-PAGES = Counter(
+PAGES = _Switched(Counter(
     "vigil_pages", "Delivery attempts by contact kind (sms, voice, email, slack) and outcome: sent, retry, failed, "
-    "held, cancelled.", ["channel", "outcome"])
-PAGES_BUNDLED = Counter(
+    "held, cancelled.", ["channel", "outcome"]))
+PAGES_BUNDLED = _Switched(Counter(
     "vigil_pages_bundled", "Pages that went out inside another page's message (held by the per-number limit).",
-    ["channel"])
-DELIVERY_HOLDS = Counter(
+    ["channel"]))
+DELIVERY_HOLDS = _Switched(Counter(
     "vigil_delivery_holds", "Deliveries held back by a rate limit: number_limit (per contact method) or "
-    "provider_rate (sends per second).", ["channel", "reason"])
-FIRST_PAGE_SECONDS = Histogram(
+    "provider_rate (sends per second).", ["channel", "reason"]))
+FIRST_PAGE_SECONDS = _Switched(Histogram(
     "vigil_first_page_seconds", "Time from an incident's trigger to the provider accepting its first page.",
-    ["channel"], buckets=(1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800))
-SWEEP_RECOVERIES = Counter(
+    ["channel"], buckets=(1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800)))
+SWEEP_RECOVERIES = _Switched(Counter(
     "vigil_sweep_recoveries", "Work the sweep found due and not picked up (escalation, delivery, webhook) or "
-    "claimed by a worker that died (claim).", ["work"])
+    "claimed by a worker that died (claim).", ["work"]))
 
 # --- Outgoing webhooks -------------------------------------------------------------------------
-WEBHOOK_DELIVERIES = Counter(
+WEBHOOK_DELIVERIES = _Switched(Counter(
     "vigil_webhook_deliveries", "Outgoing webhook requests by outcome: delivered, retry, failed, skipped.",
-    ["outcome"])
-WEBHOOK_SECONDS = Histogram(
+    ["outcome"]))
+WEBHOOK_SECONDS = _Switched(Histogram(
     "vigil_webhook_request_seconds", "Time a receiver took to answer an outgoing webhook request.",
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)))
 
 REJECTION_REASONS = {400: "invalid", 401: "bad_signature", 404: "unknown_integration", 405: "method_not_allowed",
                      413: "too_large", 415: "not_json", 429: "rate_limited"}
@@ -90,6 +146,8 @@ def register_collector(name: str, collect: Callable[[], Iterable[Metric]]) -> No
 def count_after_commit(counter: Counter, amount: float = 1, **labels: str) -> None:
     """Count something a transaction does only once it is committed: a rolled-back intake
     request opened no incident."""
+    if not settings.METRICS_ENABLED:
+        return
     child = counter.labels(**labels)
     transaction.on_commit(lambda: child.inc(amount))
 
@@ -100,6 +158,8 @@ def observe_intake(endpoint: str):
     def decorate(view):
         @wraps(view)
         def timed(request, *args, **kwargs):
+            if not settings.METRICS_ENABLED:
+                return view(request, *args, **kwargs)
             started = time.perf_counter()
             response = view(request, *args, **kwargs)
             if response.status_code < 300:
@@ -156,6 +216,11 @@ def _authorized(request: HttpRequest) -> bool:
 @never_cache
 @require_safe
 def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not settings.METRICS_ENABLED:
+        # 404 rather than an empty page: a scraper then reports the target down and the reason
+        # is in the body, instead of every series silently vanishing.
+        return HttpResponse("metrics are turned off (METRICS_ENABLED=0)\n", status=404,
+                            content_type="text/plain; charset=utf-8")
     if not _authorized(request):
         message = ("Send Authorization: Bearer <METRICS_TOKEN>." if settings.METRICS_TOKEN else
                    "Set METRICS_TOKEN to scrape from another host; without it /metrics answers loopback only.")

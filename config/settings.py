@@ -201,6 +201,9 @@ PROVIDER_SENDS_PER_SECOND = {
 # `GET /metrics` asks for `Authorization: Bearer <METRICS_TOKEN>`; without a token only loopback
 # clients may scrape (the demo). config/metrics.py says why counters use multiprocess mode.
 METRICS_TOKEN = env_str("METRICS_TOKEN") or ""
+# Off (METRICS_ENABLED=0): counters and histograms count nothing and /metrics answers 404, for
+# this process and every process it starts; bench/page_latency.py --metrics-cost compares the two.
+METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
 
 # --- Outgoing webhooks --------------------------------------------------------------------------
 # Private, loopback and link-local destinations are refused (incidents/outgoing/destinations.py);

@@ -6,7 +6,7 @@ from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
-from config.metrics import FIRST_PAGE_SECONDS, PAGES_BUNDLED, SWEEP_RECOVERIES
+from config.metrics import FIRST_PAGE_SECONDS, PAGES_BUNDLED, SWEEP_RECOVERIES, only_when_enabled
 from incidents.models import Incident, WebhookDelivery
 
 from .models import Delivery
@@ -14,6 +14,7 @@ from .models import Delivery
 SENT_STATES = (Delivery.Status.SENT, Delivery.Status.DELIVERED, Delivery.Status.BUNDLED)
 
 
+@only_when_enabled
 def page_sent_observed(*, delivery: Delivery, bundled: list[Delivery], sent_at: datetime) -> None:
     """Bundles, and the trigger-to-first-page time of every incident whose first page this was.
 

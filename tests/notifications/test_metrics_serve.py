@@ -2,6 +2,7 @@
 Celery worker, and every scrape, whichever web worker answers it, reports both (multiprocess
 mode, see config/metrics.py)."""
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -53,3 +54,25 @@ def test_every_scrape_adds_up_the_web_workers_and_the_celery_worker(tmp_path, da
         assert samples.get(created) == 1.0
         assert samples.get(sent) == 1.0
         assert samples.get(("vigil_first_page_seconds_count", (("channel", "sms"),))) == 1.0
+
+
+def test_with_metrics_off_serve_pages_and_its_metrics_page_is_not_found(tmp_path, databases, closer):
+    """METRICS_ENABLED=0 given to `serve` reaches gunicorn's workers and the Celery worker."""
+    broker = closer(suite_broker())
+    twilio = closer(FakeTwilio(tmp_path))
+    port = free_port()
+    env = vigil_env(tmp_path / "var", database_url=databases.new(), broker_url=broker.url, twilio=twilio, port=port,
+                    WEB_CONCURRENCY="2", METRICS_ENABLED="0")
+    probe = closer(DjangoProbe(env))
+    world = probe(seed_paging, team="Checkout", on_call=["alice"],
+                  people={"alice": {"sms": [ALICE, [["high", 0]]]}}, steps=[[5, ["schedule"]]])
+    stack = closer(Serve(env, tmp_path / "serve.log")).wait_until_ready()
+
+    status, body = post_alert(stack.url + world["integration_path"], {"title": "Checkout returns 502"})
+    assert status == 202, body
+    twilio.wait_for(lambda: twilio.sms(ALICE), timeout=20, what="alice's SMS")
+    for _ in range(4):  # several connections: both gunicorn workers answer some
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{stack.url}/metrics", timeout=10)
+        assert refused.value.code == 404
+        assert refused.value.read() == b"metrics are turned off (METRICS_ENABLED=0)\n"
