@@ -1,5 +1,6 @@
 """The guided Communicate → Learn → Act panel in Debian's Chromium at phone widths (issue 11 §4):
-a responder walks an incident from acknowledgement to a resolution summary, each step landing on
+a responder walks an incident from acknowledgement through severity, a status update, roles,
+evidence, a hypothesis, a task and mitigation to a resolution summary, each step landing on
 the timeline, nothing wider than the screen, every control big enough to tap.
 
 Screenshots of each step go to the test's tmp_path (pytest prints where with -v --basetemp)."""
@@ -66,6 +67,12 @@ def test_a_responder_walks_the_panel_from_acknowledgement_to_a_resolution_summar
     shot(page, tmp_path, "01-panel")
 
     submit(page, page.get_by_role("button", name="Acknowledge", exact=True), "acknowledged")
+    # Severity: the meanings are on the page; when unsure, the higher one.
+    page.locator(".severity-change > summary").click()
+    page.locator('input[name="severity"][value="SEV2"]').check()
+    submit(page, page.get_by_role("button", name="Set severity"), "severity_changed")
+    assert "Severity SEV3 → SEV2" in page.inner_text("#incident-timeline")
+    shot(page, tmp_path, "02-severity")
     # The acknowledger is the commander by default; the first status update is what Communicate lacks.
     assert "Next: Post the first status update" in page.inner_text(".panel-next")
     updates = page.locator("#status-updates")
@@ -116,7 +123,7 @@ def test_a_responder_walks_the_panel_from_acknowledgement_to_a_resolution_summar
     shot(page, tmp_path, "08-resolved")
 
     timeline = page.inner_text("#incident-timeline")
-    for words in ("Acknowledged by maria", "Checkout is slow on every web node", "Scribe: alice", "Evidence: LB log", "Hypothesis: The deploy shrank",
+    for words in ("Acknowledged by maria", "Severity SEV3 → SEV2", "Checkout is slow on every web node", "Scribe: alice", "Evidence: LB log", "Hypothesis: The deploy shrank",
                   "Task: Compare the pool", "Done: Compare the pool", "Rolled back to v2026.11.30"):
         assert words in timeline, words
     assert sideways_overflow(page) == 0
