@@ -70,7 +70,7 @@ def world():
     OutboxMessage.objects.create(user=maria, kind="email", to="maria.with.a.rather.long.address@example.com",
                                  subject=f"[Vigil] #{incident.number} {incident.title}", body="Acknowledge: " + link)
     Service.objects.filter(pk=service.pk).update(escalation_policy=policy)
-    integration_create(service=service, kind="alertmanager", name="Prometheus " + LONG_LABEL)
+    integration_create(service=service, kind="alertmanager", name=LONG_LABEL)  # 96 characters: the name holds 100
     maintenance_window_create(service=service, starts_at=timezone.now(), ends_at=timezone.now() + timedelta(hours=1),
                               reason="Database upgrade " + LONG_LABEL, created_by=maria)
     ChangeEvent.objects.create(service=service, summary="Deployed checkout " + LONG_LABEL, source="ci")
