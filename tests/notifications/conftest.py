@@ -1,6 +1,8 @@
 import socket
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from notifications.clients import reset_clients
 from tests.fakes.slack import SlackFake
@@ -12,6 +14,13 @@ TWILIO_TOKEN = "twilio-test-auth-token"
 TWILIO_FROM = "+15005550006"
 SLACK_TOKEN = "xoxb-test"
 SLACK_SECRET = "slack-test-signing-secret"
+
+
+@pytest.fixture
+def clock():
+    """Time stands still until a test moves it (clock.shift)."""
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

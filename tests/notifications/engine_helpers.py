@@ -1,5 +1,5 @@
 """Building blocks for engine tests: a team with a policy, and running due work in-process."""
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from django.utils import timezone
 
@@ -8,7 +8,7 @@ from notifications.delivery import deliver
 from notifications.escalation import escalate
 from notifications.models import Delivery
 from oncall import contacts, policies, schedules
-from oncall.models import Layer, Schedule
+from oncall.models import Layer, Override, Schedule
 from tests.factories import MembershipFactory, ServiceFactory, UserFactory
 
 
@@ -44,6 +44,13 @@ def paging_setup(*, repeat_count=0, step_delays=(5, 10)):
     service.save(update_fields=["escalation_policy"])
     return {"service": service, "team": team, "alice": alice, "bob": bob, "carol": carol, "schedule": schedule,
             "policy": policy}
+
+
+def alice_on_call(world: dict, *, days: int = 2) -> dict:
+    """alice holds the world's schedule from an hour ago for `days`, whatever the weekly rotation says."""
+    Override.objects.create(schedule=world["schedule"], user=world["alice"], starts_at=timezone.now() - timedelta(hours=1),
+                            ends_at=timezone.now() + timedelta(days=days))
+    return world
 
 
 def run_due_work() -> int:

@@ -5,7 +5,6 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from incidents.models import Incident
@@ -14,8 +13,8 @@ from notifications.channels.twilio_sms import sms_cost
 from notifications.delivery import HELD
 from notifications.models import Delivery
 from oncall.contacts import notification_rule_create
-from oncall.models import ContactMethod, Override
-from tests.notifications.engine_helpers import paging_setup, run_due_work
+from oncall.models import ContactMethod
+from tests.notifications.engine_helpers import alice_on_call, paging_setup, run_due_work
 from tests.notifications.test_paging_twilio import signed_post
 from tests.notifications.twilio_webhooks import press
 
@@ -23,17 +22,10 @@ ALICE = "+14155550101"
 
 
 @pytest.fixture
-def clock():
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
 def world(db, twilio_fake):
     """alice is on call: SMS at once (high and low urgency), a call after 2 minutes (high)."""
     w = paging_setup(step_delays=(60, 60))  # nobody else is paged within the hour
-    Override.objects.create(schedule=w["schedule"], user=w["alice"], starts_at=timezone.now() - timedelta(hours=1),
-                            ends_at=timezone.now() + timedelta(days=2))
+    alice_on_call(w)
     return w
 
 

@@ -4,7 +4,6 @@ people told when an incident they took or follow is resolved."""
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.core import mail
 from django.utils import timezone
 
@@ -26,12 +25,6 @@ from tests.notifications.engine_helpers import paging_setup, run_due_work, verif
 CHANNEL = "C0CHECKOUT"
 ALICE_SMS = "+14155550101"
 DAVE_SMS = "+14155550104"
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

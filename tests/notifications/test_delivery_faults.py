@@ -3,7 +3,6 @@ around it: the rate-limit cache, the provider's answers, a worker, a missing pro
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from incidents.services import incident_trigger
@@ -20,18 +19,12 @@ from notifications.escalation import escalate
 from notifications.models import Delivery, OutboxMessage
 from notifications.sweep import STALE_CLAIM, sweep
 from oncall.contacts import kinds_without_provider
-from oncall.models import ContactMethod, NotificationRule, Override
+from oncall.models import ContactMethod, NotificationRule
 from tests.factories import UserFactory
-from tests.notifications.engine_helpers import paging_setup, run_due_work, verified
+from tests.notifications.engine_helpers import alice_on_call, paging_setup, run_due_work, verified
 from tests.oncall.test_api_people import ApiClient
 
 ALICE = "+14155550101"
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
@@ -39,8 +32,7 @@ def world(db):
     """alice is on call: SMS at once, a voice call after 30 minutes (so that a call before then
     can only be a fall-through)."""
     w = paging_setup(step_delays=(60, 60))  # nobody else is paged within the hour
-    Override.objects.create(schedule=w["schedule"], user=w["alice"], starts_at=timezone.now() - timedelta(hours=1),
-                            ends_at=timezone.now() + timedelta(days=2))
+    alice_on_call(w)
     NotificationRule.objects.filter(user=w["alice"], contact_method__kind="voice").update(delay_minutes=30)
     return w
 

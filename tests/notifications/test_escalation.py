@@ -3,7 +3,6 @@ time_machine, the real database, the real services."""
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from incidents.models import Incident
@@ -23,12 +22,6 @@ def outbox_to(value):
 @pytest.fixture
 def world(db):
     return paging_setup()
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        yield traveller
 
 
 def open_incident(world, title="Checkout 5xx above 2%"):

@@ -3,15 +3,13 @@ still verified, and every signed Twilio request only once."""
 from datetime import timedelta
 
 import pytest
-import time_machine
-from django.utils import timezone
 
 from incidents.models import Incident
 from incidents.services import incident_reopen, incident_trigger
 from notifications.models import Delivery
 from oncall.contacts import contact_method_update
-from oncall.models import ContactMethod, Override
-from tests.notifications.engine_helpers import paging_setup, run_due_work, verified
+from oncall.models import ContactMethod
+from tests.notifications.engine_helpers import alice_on_call, paging_setup, run_due_work, verified
 from tests.notifications.twilio_webhooks import keypress_params, press, send_sms, signed_post, sms_params
 
 ALICE = "+14155550101"
@@ -20,16 +18,9 @@ EMPTY_SMS_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response />'
 
 
 @pytest.fixture
-def clock():
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
 def world(db, twilio_fake):
     w = paging_setup()
-    Override.objects.create(schedule=w["schedule"], user=w["alice"], starts_at=timezone.now() - timedelta(hours=1),
-                            ends_at=timezone.now() + timedelta(days=2))
+    alice_on_call(w)
     return w
 
 

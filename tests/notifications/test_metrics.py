@@ -13,9 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from incidents.models import Incident
 from incidents.services import incident_trigger
-from oncall.models import Override
 from tests.factories import ApiClient, IntegrationFactory
-from tests.notifications.engine_helpers import paging_setup, run_due_work
+from tests.notifications.engine_helpers import alice_on_call, paging_setup, run_due_work
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,8 +38,7 @@ def value(samples, name, **labels) -> float:
 @pytest.fixture
 def world(db, twilio_fake):
     w = paging_setup()
-    Override.objects.create(schedule=w["schedule"], user=w["alice"], starts_at=timezone.now() - timedelta(hours=1),
-                            ends_at=timezone.now() + timedelta(days=2))
+    alice_on_call(w)
     return w
 
 

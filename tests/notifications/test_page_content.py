@@ -3,22 +3,19 @@ in the email (both parts), the Slack DM and channel message, the ack-link page a
 fits one segment, the SMS. Real captured Alertmanager payloads posted over HTTP; Twilio and Slack
 through their SDKs against the fakes."""
 import json
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.core.cache import cache
 from django.test import Client
-from django.utils import timezone
 
 from incidents.models import Incident
 from notifications.channels.twilio_sms import gsm7_fits_one_segment
 from notifications.links import ack_token
 from notifications.slack.sync import incident_slack_sync
-from oncall.models import Override
 from tests.factories import IntegrationFactory
-from tests.notifications.engine_helpers import paging_setup, run_due_work, verified
+from tests.notifications.engine_helpers import alice_on_call, paging_setup, run_due_work, verified
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 RUNBOOK = "https://runbooks.example.com/high-latency"
@@ -33,8 +30,7 @@ def fixture(kind: str, name: str) -> dict:
 def world(db):
     cache.clear()  # the intake's rate limits
     w = paging_setup()
-    Override.objects.create(schedule=w["schedule"], user=w["alice"], starts_at=timezone.now() - timedelta(hours=1),
-                            ends_at=timezone.now() + timedelta(days=2))
+    alice_on_call(w)
     return w
 
 

@@ -5,18 +5,16 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
-import time_machine
 from django.conf import settings
-from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
 from incidents.models import Incident
 from incidents.services import incident_trigger
 from notifications.responder_actions import parse_reply
 from notifications.models import Delivery
-from oncall.models import ContactMethod, Override
+from oncall.models import ContactMethod
 from tests.notifications.conftest import TWILIO_TOKEN
-from tests.notifications.engine_helpers import paging_setup, run_due_work
+from tests.notifications.engine_helpers import alice_on_call, paging_setup, run_due_work
 from tests.notifications.twilio_webhooks import press
 
 ALICE = "+14155550101"
@@ -24,16 +22,9 @@ CAROL = "+14155550103"
 
 
 @pytest.fixture
-def clock():
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
 def world(db, twilio_fake):
     w = paging_setup()
-    Override.objects.create(schedule=w["schedule"], user=w["alice"], starts_at=timezone.now() - timedelta(hours=1),
-                            ends_at=timezone.now() + timedelta(days=2))
+    alice_on_call(w)
     return w
 
 

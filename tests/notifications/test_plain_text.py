@@ -3,7 +3,6 @@ format escapes what it must, exactly once: HTML in the email's HTML part, Slack'
 (so that no title can mention @channel or a person), XML in TwiML."""
 import json
 import xml.etree.ElementTree as ET
-from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -12,8 +11,7 @@ from django.utils import timezone
 from incidents.services import incident_trigger
 from notifications.models import Delivery
 from notifications.slack.sync import incident_slack_sync
-from oncall.models import Override
-from tests.notifications.engine_helpers import paging_setup, run_due_work, verified
+from tests.notifications.engine_helpers import alice_on_call, paging_setup, run_due_work, verified
 from tests.notifications.test_paging_twilio import signed_post
 
 TITLE = "<script>alert(1)</script> & <!channel> <@U0BOSS>"
@@ -24,8 +22,7 @@ ALICE = "+14155550101"
 @pytest.fixture
 def world(db):
     w = paging_setup()
-    Override.objects.create(schedule=w["schedule"], user=w["alice"], starts_at=timezone.now() - timedelta(hours=1),
-                            ends_at=timezone.now() + timedelta(days=2))
+    alice_on_call(w)
     return w
 
 

@@ -4,7 +4,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
@@ -42,12 +41,6 @@ def world(db):
     Override.objects.create(schedule=world["schedule"], user=world["alice"], starts_at=timezone.now() - timedelta(hours=1),
                             ends_at=timezone.now() + timedelta(days=30))
     return world
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        yield traveller
 
 
 def open_incident(world, title="Checkout 5xx above 2%"):

@@ -3,31 +3,21 @@ person, says what else still pages them, and 'ack all' takes every one of them."
 from datetime import timedelta
 
 import pytest
-import time_machine
-from django.utils import timezone
 
 from incidents.models import Incident
 from incidents.services import incident_acknowledge, incident_trigger
 from notifications.channels.twilio_sms import GSM7_SEGMENT
-from oncall.models import Override
 from tests.factories import IncidentFactory, ServiceFactory
-from tests.notifications.engine_helpers import paging_setup, run_due_work
+from tests.notifications.engine_helpers import alice_on_call, paging_setup, run_due_work
 from tests.notifications.twilio_webhooks import send_sms
 
 ALICE = "+14155550101"
 
 
 @pytest.fixture
-def clock():
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
 def world(db, twilio_fake):
     w = paging_setup()
-    Override.objects.create(schedule=w["schedule"], user=w["alice"], starts_at=timezone.now() - timedelta(hours=1),
-                            ends_at=timezone.now() + timedelta(days=2))
+    alice_on_call(w)
     return w
 
 

@@ -2,8 +2,6 @@
 pages the team's managers on their own rules, and the incident shows that nobody was paged."""
 from datetime import timedelta
 
-import pytest
-import time_machine
 from django.utils import timezone
 
 from incidents.models import Incident
@@ -14,12 +12,6 @@ from tests.factories import MembershipFactory, ServiceFactory, UserFactory
 from tests.notifications.engine_helpers import paging_setup, run_due_work, verified
 
 MIA_SMS = "+14155550199"
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        yield traveller
 
 
 def manager_of(team, name="mia", sms=MIA_SMS):
