@@ -33,13 +33,10 @@ Redis runs on database VIGIL_TEST_REDIS_DB (5 unless set) of --redis-url, flushe
 after; it is skipped with a message when unreachable.
 """
 import argparse
-import http.client
-import json
 import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -50,13 +47,13 @@ from celery import shared_task
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from storm import Storm  # noqa: E402  (bench/storm.py)
 from tests import process as h  # noqa: E402  (the same stack, fake and probe as the tests)
 
 GOAL_P50, GOAL_P99 = 0.250, 1.0
 PAGE_TIMEOUT = 15
 # Within the bounds an integration's config accepts (1 to 1,000,000 a minute): 1,000 alerts/s.
 STORM_RATE_LIMIT_PER_MINUTE = 60_000
-STORM_THREADS = 16
 METRICS_WARMUP = 5
 
 
@@ -145,60 +142,6 @@ def measure_pages(stack, twilio, paths: list[str], interval: float, *, first: in
         latencies.append(got["at"] - accepted)
         posts.append(accepted - started)
     return latencies, posts, missing
-
-
-class Storm:
-    """Client threads posting `rate` alerts/s with one dedup key to one integration, over kept-alive
-    HTTP connections, each thread on its own schedule (a thread that falls behind sends at once
-    rather than skipping, so the achieved rate is what the server could take)."""
-
-    def __init__(self, url: str, path: str, *, key: str, rate: float, threads: int = STORM_THREADS):
-        self.host, self.port = url.removeprefix("http://").split(":")
-        self.path, self.key, self.rate, self.threads = path, key, rate, threads
-        self.stop = threading.Event()
-        self.statuses: dict[int, int] = {}
-        self._lock = threading.Lock()
-        self._workers = [threading.Thread(target=self._post, args=(n,), daemon=True) for n in range(threads)]
-
-    def __enter__(self):
-        self.started = time.monotonic()
-        for worker in self._workers:
-            worker.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for worker in self._workers:
-            worker.join(timeout=15)
-        self.seconds = time.monotonic() - self.started
-
-    @property
-    def sent(self) -> int:
-        return sum(self.statuses.values())
-
-    def _post(self, n: int) -> None:
-        body = json.dumps({"title": "Storm", "dedup_key": self.key}).encode()
-        connection, k = None, 0
-        while not self.stop.is_set():
-            due = self.started + (n + k * self.threads) / self.rate
-            k += 1
-            pause = due - time.monotonic()
-            if pause > 0 and self.stop.wait(pause):
-                break
-            try:
-                connection = connection or http.client.HTTPConnection(self.host, int(self.port), timeout=10)
-                connection.request("POST", self.path, body=body, headers={"Content-Type": "application/json"})
-                response = connection.getresponse()
-                response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException):
-                if connection is not None:
-                    connection.close()
-                connection, status = None, 0  # 0: no answer
-            with self._lock:
-                self.statuses[status] = self.statuses.get(status, 0) + 1
-        if connection is not None:
-            connection.close()
 
 
 def measure_storm(stack, twilio, paths: list[str], *, first: int, rate: float, seconds: float) -> dict:
