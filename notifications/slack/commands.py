@@ -15,7 +15,6 @@ from incidents.selectors import services_visible_to
 from incidents.services import IncidentError, incident_note_add, incident_severity_set, incident_trigger
 from incidents.status_updates import status_update_post
 from incidents.workflow import incident_role_assign
-
 from oncall.access import user_can_respond
 
 from .. import responder_actions
