@@ -1,4 +1,5 @@
 """`manage.py serve` as `make run` uses it: a real gunicorn and Celery worker, stopped by a signal."""
+import ast
 import os
 import signal
 import socket
@@ -193,9 +194,8 @@ def test_when_a_child_dies_serve_stops_the_rest_and_fails(serve):
 
 
 def test_a_child_that_ignores_sigterm_is_killed_with_everything_it_forked(monkeypatch):
-    from config.management.commands import serve as serve_command
+    from config.supervisor import Supervisor
 
-    monkeypatch.setattr(serve_command, "STOP_TIMEOUT", 1.0)
     stubborn = (
         "import signal, subprocess, sys, time\n"
         "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
@@ -203,7 +203,7 @@ def test_a_child_that_ignores_sigterm_is_killed_with_everything_it_forked(monkey
         "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)'])\n"
         "time.sleep(60)\n"
     )
-    supervisor = serve_command.Supervisor(log=lambda text: None)
+    supervisor = Supervisor(log=lambda text: None, stop_timeout=1.0)
     supervisor.start("stubborn", [sys.executable, "-c", stubborn])
     pgid = supervisor.children["stubborn"].pid
     try:
@@ -221,3 +221,17 @@ def test_a_child_that_ignores_sigterm_is_killed_with_everything_it_forked(monkey
             os.killpg(pgid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def test_the_process_that_stays_is_the_supervisor_script_with_no_django_loaded(serve):
+    serve.wait_until_ready()
+    cmdline = Path(f"/proc/{serve.proc.pid}/cmdline").read_bytes().split(b"\0")
+    assert cmdline[1].endswith(b"config/supervisor.py"), cmdline
+    # Python modules are files it opened and closed, so look at what the module itself imports.
+    tree = ast.parse((REPO / "config" / "supervisor.py").read_text())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
+    assert not any(isinstance(node, ast.ImportFrom) and node.level for node in ast.walk(tree))

@@ -62,10 +62,10 @@ def wait_until(predicate: Callable[[], object], *, timeout: float, what: str, in
 class ManagedProcess:
     """A subprocess in its own session with its output in a log file."""
 
-    def __init__(self, argv: list[str], *, env: dict, log_path: Path, name: str):
+    def __init__(self, argv: list[str], *, env: dict, log_path: Path, name: str, cwd: Path = REPO):
         self.name, self.log_path = name, log_path
         self._log = log_path.open("ab")
-        self.proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         self.sessions = {self.proc.pid}
 

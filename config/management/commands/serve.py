@@ -1,35 +1,25 @@
 """`manage.py serve`: all of Vigil on one machine, as `make run` starts it: gunicorn for the web
 and one Celery worker with beat embedded. Ctrl-C or SIGTERM stops everything.
 
-Each child runs in a session of its own, so a terminal's Ctrl-C reaches only this process, which
-then stops the children in order: SIGTERM to each leader (gunicorn and Celery both shut down
-gracefully on it and stop their own workers), then, after STOP_TIMEOUT, SIGKILL to each child's
-whole process group, so that nothing they forked (gunicorn workers, the beat process) outlives
-`serve`. If a child dies on its own, the others are stopped and `serve` exits non-zero, so a
-supervisor above it notices.
+This command only prepares (folders, the metrics directory, the children's command lines, with
+Django's settings), then exec's config/supervisor.py, a standard-library script that starts and
+watches the children: the process that idles for as long as Vigil runs keeps no Django loaded.
 """
-import ctypes
+import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
+from django.db import connections
 from kombu.utils.url import maybe_sanitize_url
 
 from config.env import env_int, env_str
 from config.metrics import MULTIPROC_ENV
 
-STOP_TIMEOUT = 10.0
-POLL_INTERVAL = 0.2
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-PR_SET_PDEATHSIG = 1
-# Loaded before any fork: the child between fork and exec should do as little as possible.
-_libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+SUPERVISOR = Path(__file__).resolve().parents[2] / "supervisor.py"
 
 
 def gunicorn_argv(*, host: str, port: int) -> list[str]:
@@ -42,7 +32,7 @@ def gunicorn_argv(*, host: str, port: int) -> list[str]:
         "--access-logfile", "-",
         # Integration and ack-link tokens travel in URL paths; the access log must not show them.
         "--logger-class", "config.redaction.RedactingLogger",
-        # Well inside STOP_TIMEOUT, so a graceful stop normally finishes before the SIGKILL.
+        # Well inside the supervisor's STOP_TIMEOUT (10 s), so a graceful stop normally finishes before the SIGKILL.
         "--graceful-timeout", "5",
         # Gunicorn otherwise creates a control socket at one fixed path under $HOME, which a
         # second Vigil on the machine (another checkout, the test suite) would collide with.
@@ -89,74 +79,6 @@ def prepare_metrics_dir(var_dir: Path) -> Path:
     return path
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: if `serve` is SIGKILLed it cannot stop anyone, so the kernel
-    sends the child SIGTERM instead (Linux only)."""
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class Supervisor:
-    def __init__(self, log):
-        self.log = log
-        self.children: dict[str, subprocess.Popen] = {}
-        self.stop_requested: int | None = None
-        self.hurry = False
-
-    def start(self, name: str, argv: list[str]) -> None:
-        self.children[name] = subprocess.Popen(
-            argv, start_new_session=True, preexec_fn=_die_with_parent if _libc else None,
-        )
-
-    def on_signal(self, signum, _frame) -> None:
-        if self.stop_requested is not None:
-            self.hurry = True  # a second Ctrl-C: do not wait for graceful shutdown
-        self.stop_requested = signum
-
-    def wait(self) -> tuple[str, int] | None:
-        """Until a stop signal (returns None) or a child's exit (returns its name and code)."""
-        while self.stop_requested is None:
-            for name, child in self.children.items():
-                if child.poll() is not None:
-                    return name, child.returncode
-            time.sleep(POLL_INTERVAL)
-        return None
-
-    def stop(self) -> None:
-        for name, child in self.children.items():
-            if child.poll() is None:
-                self.log(f"Stopping {name} (pid {child.pid})…")
-                child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        # A child's pid is its process group's id (start_new_session); the group outlives the
-        # leader while anything it forked is still running.
-        groups = {name: child.pid for name, child in self.children.items()}
-        while not self.hurry and time.monotonic() < deadline:
-            for child in self.children.values():
-                child.poll()  # reap, so an exited leader no longer counts as a member
-            if not any(_group_alive(pgid) for pgid in groups.values()):
-                break
-            time.sleep(POLL_INTERVAL)
-        for name, pgid in groups.items():
-            if _group_alive(pgid):
-                self.log(f"{name} did not stop in time; killing its process group {pgid}.")
-                try:
-                    os.killpg(pgid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-        for child in self.children.values():
-            child.wait()
-
-
 class Command(BaseCommand):
     help = (
         "Run the web server (gunicorn) and a Celery worker with embedded beat until Ctrl-C. "
@@ -171,34 +93,21 @@ class Command(BaseCommand):
         prepare_folders(var_dir)
         prepare_metrics_dir(var_dir)
 
-        supervisor = Supervisor(self.say)
-        for signum in STOP_SIGNALS:
-            signal.signal(signum, supervisor.on_signal)
-        try:
-            supervisor.start("web", gunicorn_argv(host=host, port=port))
-            supervisor.start("worker", celery_argv(var_dir=var_dir))
-            self.say(
-                f"Vigil is listening on http://{host}:{port}/ (public URL {settings.PUBLIC_URL})\n"
-                f"Celery worker with beat on {self.broker_name()}; beat schedule in {var_dir}\n"
-                "Press Ctrl-C to stop."
-            )
-            exited = supervisor.wait()
-            if exited:
-                self.say(f"{exited[0]} exited unexpectedly with code {exited[1]}; stopping everything.")
-        finally:
-            # Also when starting the second child failed: the first must not be left running.
-            if supervisor.stop_requested is not None:
-                self.say(f"Received {signal.Signals(supervisor.stop_requested).name}; stopping.")
-            supervisor.stop()
-        if exited:
-            raise CommandError(f"{exited[0]} exited unexpectedly with code {exited[1]}; stopped everything else")
-        self.say("Stopped.")
+        banner = (
+            f"Vigil is listening on http://{host}:{port}/ (public URL {settings.PUBLIC_URL})\n"
+            f"Celery worker with beat on {self.broker_name()}; beat schedule in {var_dir}\n"
+            "Press Ctrl-C to stop."
+        )
+        spec = {"children": [["web", gunicorn_argv(host=host, port=port)], ["worker", celery_argv(var_dir=var_dir)]],
+                "banner": banner}
+        connections.close_all()
+        self.stdout.flush()
+        sys.stderr.flush()
+        # Replaces this process: what is left of Django here (settings, apps, a database
+        # connection) is freed, and the supervisor keeps this pid, so signals still reach it.
+        os.execv(sys.executable, [sys.executable, str(SUPERVISOR), json.dumps(spec)])
 
     def broker_name(self) -> str:
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             return f"the file-system broker in {settings.CELERY_BROKER_TRANSPORT_OPTIONS['data_folder_in']}"
         return maybe_sanitize_url(settings.CELERY_BROKER_URL)
-
-    def say(self, text: str) -> None:
-        self.stdout.write(text)
-        self.stdout.flush()
