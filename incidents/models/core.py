@@ -154,6 +154,8 @@ class Incident(models.Model):
             models.Index(fields=["team", "status", "-triggered_at"], name="incident_team_status_time"),
             models.Index(fields=["service", "-triggered_at"], name="incident_service_time"),
             models.Index(fields=["-triggered_at", "-id"], name="incident_time"),
+            # The open incidents are few at any history size: the list's tab counts read only these.
+            models.Index(fields=["team", "status"], condition=~Q(status="resolved"), name="incident_open"),
             models.Index(
                 fields=["next_escalation_at"],
                 condition=Q(next_escalation_at__isnull=False),

@@ -6,11 +6,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from config.keyset import keyset_page
 from oncall.access import user_can_respond
 
 from ..display import web_link
@@ -91,10 +91,12 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
     if status not in INCIDENT_LIST_FILTERS:
         status = "open"
-    page = Paginator(incidents_listed(user=request.user, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(incidents_listed(user=request.user, status=status), field="triggered_at", size=PAGE_SIZE,
+                       older=request.GET.get("older"), newer=request.GET.get("newer"))
     counts = incident_status_counts(user=request.user)
-    tabs = [(name, counts[name]) for name in INCIDENT_LIST_FILTERS]
-    return render(request, "incidents/list.html", {"page": page, "status": status, "tabs": tabs})
+    tabs = [(name, counts.get(name)) for name in INCIDENT_LIST_FILTERS]
+    return render(request, "incidents/list.html", {
+        "page": page, "status": status, "tabs": tabs, "poll_query": request.GET.urlencode() or f"status={status}"})
 
 
 @login_required
