@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.defaultfilters import pluralize
@@ -19,15 +20,31 @@ from ..rotation import Shift
 
 # How far ahead the page lists the person's own shifts (and the schedule page draws its timeline).
 TIMELINE_DAYS = 14
+# Schedules per page: the on-call maths is per schedule, so a page of them costs the same for an
+# organisation with 30 schedules and one with 3,000.
+SCHEDULES_PER_PAGE = 50
 
 
 @login_required
 @require_safe
 def oncall_now(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    teams = teams_with_oncall(request.user, now)
     mine = schedules.user_shifts(user=request.user, start=now, end=now + timedelta(days=TIMELINE_DAYS))
-    return render(request, "oncall/now.html", {"teams": teams, "now": now, "my_shifts": mine[:10]})
+    return render(request, "oncall/now.html", {**oncall_page_context(request, now), "now": now, "my_shifts": mine[:10]})
+
+
+def oncall_page_context(request: HttpRequest, now: datetime) -> dict:
+    """The teams' on-call tables of the on-call and schedule list pages: one page of schedules,
+    optionally of one team (`?team=<id>&page=<n>`)."""
+    visible_teams = list(teams_visible_to(request.user).order_by("name"))
+    team = next((t for t in visible_teams if str(t.pk) == request.GET.get("team")), None)
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    teams, more = teams_with_oncall(request.user, now, team=team, page=page, per_page=SCHEDULES_PER_PAGE)
+    return {"teams": teams, "team_choices": visible_teams, "team_filter": team, "page_number": page,
+            "has_more": more}
 
 
 @dataclass
@@ -44,12 +61,21 @@ class OnCallRow:
     gap_warnings: tuple[str, ...] = ()  # "Nobody on call Tue 02:00–06:00 (in 2 days)", the week ahead
 
 
-def teams_with_oncall(user: User, now: datetime) -> list[tuple]:
-    """[(team, [OnCallRow, ...])] for every team the person can see, in a fixed number of queries."""
-    teams = list(teams_visible_to(user).order_by("name"))
-    visible = schedules.schedules_visible_to(user)
-    found = list(visible.order_by("name"))
-    oncall = coverage.schedules_oncall_now_and_next(visible, at=now)
+def teams_with_oncall(user: User, now: datetime, *, team=None, page: int = 1,
+                      per_page: int = SCHEDULES_PER_PAGE) -> tuple[list[tuple], bool]:
+    """([(team, [OnCallRow, ...])], whether more pages follow) for one page of the schedules the
+    person can see, ordered by team and name, in a fixed number of queries. Teams with no
+    schedule show on the first page."""
+    teams = teams_visible_to(user).annotate(schedule_count=Count("schedules")).order_by("name")
+    visible = schedules.schedules_visible_to(user).order_by("team__name", "name", "id")
+    if team is not None:
+        teams, visible = teams.filter(pk=team.pk), visible.filter(team_id=team.pk)
+    start = (page - 1) * per_page
+    found = list(visible[start:start + per_page + 1])
+    more, found = len(found) > per_page, found[:per_page]
+    teams = [t for t in teams if any(s.team_id == t.pk for s in found) or (page == 1 and t.schedule_count == 0)]
+    oncall = coverage.schedules_oncall_now_and_next(
+        schedules.schedules_visible_to(user).filter(pk__in=[s.pk for s in found]), at=now)
     ids = {shift.person for o in oncall.values() for shift in (o.current, o.next) if shift}
     names, readiness = _names(ids), contacts.users_readiness(user_ids=list(ids))
     rows = []
@@ -64,7 +90,7 @@ def teams_with_oncall(user: User, now: datetime) -> list[tuple]:
             current_why=" ".join(readiness[current.person].problems) if current else "",
             next_why=" ".join(readiness[following.person].problems) if following else "",
             gap_warnings=gap_warnings(oncall[s.pk].gaps, now=now, zone=ZoneInfo(s.time_zone))))
-    return [(team, [r for r in rows if r.schedule.team_id == team.pk]) for team in teams]
+    return [(team, [r for r in rows if r.schedule.team_id == team.pk]) for team in teams], more
 
 
 def gap_warnings(gaps, *, now: datetime, zone: ZoneInfo, shown: int = 3) -> tuple[str, ...]:

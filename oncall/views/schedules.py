@@ -19,7 +19,7 @@ from ..forms import WEEKDAYS, LayerForm, OverrideForm, ScheduleForm, TakeShiftFo
 from ..models import Schedule
 from ..secrets_once import NewSecret
 from ..viewer_zone import viewer_zone as zone_of_viewer
-from .now import teams_with_oncall
+from .now import oncall_page_context
 from .teams import TeamListPage
 from .timeline import timeline_for
 
@@ -27,7 +27,7 @@ WEEKDAY_NAMES = dict(WEEKDAYS)
 
 
 def _schedule_list_context(request: HttpRequest) -> dict:
-    return {"teams": teams_with_oncall(request.user, timezone.now())}
+    return oncall_page_context(request, timezone.now())
 
 
 def _create_schedule(request: HttpRequest, data: dict) -> HttpResponse:
