@@ -43,7 +43,9 @@ def keyset_page(qs: QuerySet, *, field: str, size: int, older: str | None = None
     before `newer`'s, or from the top. Needs an index on (field DESC, id DESC) to be cheap."""
     if (position := _position(older)) is not None:
         at, pk = position
-        rows = list(qs.filter(Q(**{f"{field}__lt": at}) | Q(**{field: at, "pk__lt": pk}))
+        # The redundant `field <= at` gives the planner a range to seek in the index; the OR alone
+        # makes PostgreSQL walk the index from the top, so a deep page cost as much as OFFSET.
+        rows = list(qs.filter(Q(**{f"{field}__lt": at}) | Q(**{field: at, "pk__lt": pk}), **{f"{field}__lte": at})
                     .order_by(f"-{field}", "-pk")[:size + 1])
         more = len(rows) > size
         rows = rows[:size]
@@ -51,7 +53,7 @@ def keyset_page(qs: QuerySet, *, field: str, size: int, older: str | None = None
                           older=_token(rows[-1], field) if more else None)
     if (position := _position(newer)) is not None:
         at, pk = position
-        rows = list(qs.filter(Q(**{f"{field}__gt": at}) | Q(**{field: at, "pk__gt": pk}))
+        rows = list(qs.filter(Q(**{f"{field}__gt": at}) | Q(**{field: at, "pk__gt": pk}), **{f"{field}__gte": at})
                     .order_by(field, "pk")[:size + 1])
         more = len(rows) > size
         rows = rows[:size][::-1]
