@@ -73,7 +73,25 @@ def fill_incidents(*, team, services, start: int, end: int) -> None:
         cursor.execute("ANALYZE incidents_incident")
 
 
-def measure(client, url: str, repeat: int) -> tuple[float, int]:
+def blocks_touched(queries) -> int:
+    """Buffer blocks the request's SELECTs touched (PostgreSQL's EXPLAIN ANALYZE, BUFFERS): how
+    much of the tables a list reads, which unlike time does not depend on what else the machine
+    is doing."""
+    from django.db import connection
+
+    total = 0
+    with connection.cursor() as cursor:
+        for q in queries:
+            if q["sql"].lstrip().upper().startswith("SELECT"):
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + q["sql"])
+                plan = cursor.fetchone()[0][0]["Plan"]
+                if EXPLAIN:
+                    print(f"{plan.get('Shared Hit Blocks', 0) + plan.get('Shared Read Blocks', 0):6} blocks: {q['sql'][:400]}")
+                total += plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
+    return total
+
+
+def measure(client, url: str, repeat: int) -> tuple[float, int, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -85,10 +103,11 @@ def measure(client, url: str, repeat: int) -> tuple[float, int]:
             response = client.get(url)
             times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, (url, response.status_code)
-    return statistics.median(times), len(queries)
+    return statistics.median(times), len(queries), blocks_touched(queries.captured_queries)
 
 
 DEPTH = 5000
+EXPLAIN = os.environ.get("BENCH_EXPLAIN") == "1"  # print each query with the blocks it touched
 
 
 def pages(client, token: str) -> list[tuple[str, str]]:
@@ -157,11 +176,13 @@ def main() -> None:
     finally:
         drop()
 
-    print(f"\nMedian of {args.repeat} requests, ms (queries), {args.small:,} → {args.large:,} incidents")
-    print(f"{'list':40}{args.small:>16,}{args.large:>16,}{'ratio':>8}")
+    print(f"\nMedian of {args.repeat} requests: ms (queries) and the buffer blocks its queries touched, "
+          f"{args.small:,} → {args.large:,} incidents")
+    print(f"{'list':38}{args.small:>14,}{args.large:>14,}{'ratio':>7}{'blocks':>9}{'blocks':>9}{'ratio':>7}")
     for label in small:
-        (a, qa), (b, qb) = small[label], large[label]
-        print(f"{label:40}{a:11.1f} ({qa:2}){b:11.1f} ({qb:2}){b / a:8.2f}")
+        (a, qa, ba), (b, qb, bb) = small[label], large[label]
+        print(f"{label:38}{a:9.1f} ({qa:2}){b:9.1f} ({qb:2}){b / a:7.2f}{ba:9}{bb:9}{bb / max(ba, 1):7.2f}")
+    print(f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
