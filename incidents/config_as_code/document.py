@@ -61,9 +61,10 @@ class Reader:
             return None
         out = LineDict()
         out.line = getattr(node, "line", line)
+        out.key_lines = getattr(node, "key_lines", None)
         unknown = [str(key) for key in node if key not in spec]
         if unknown:
-            self.note(out.line, f"{what}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+            self.note(out.at(unknown[0]), f"{what}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
                                 f"(use {', '.join(spec)})")
         for key, default in spec.items():
             if key in node:
@@ -125,7 +126,7 @@ _INTEGRATION = {**IntegrationCreateSerializer().fields, "enabled": IntegrationUp
 
 def _clean_values(reader: Reader, doc: LineDict, fields, keys: list[str], what: str) -> None:
     for key in keys:
-        doc[key] = reader.field(fields, key, doc[key], doc.line, what)
+        doc[key] = reader.field(fields, key, doc[key], doc.at(key), what)
 
 
 def read_team(reader: Reader, node: Any, line: int) -> LineDict | None:
@@ -143,7 +144,8 @@ def read_team(reader: Reader, node: Any, line: int) -> LineDict | None:
         Team(name=doc["name"], slug=doc["slug"], description=doc["description"]).clean_fields(
             exclude=["last_incident_number", "created_at"])
     except ValidationError as e:
-        reader.note(doc.line, f"{what}: {_detail(e.message_dict)}")
+        for key, messages in e.message_dict.items():
+            reader.note(doc.at(key), f"{what}: '{key}': {' '.join(messages)}")
     doc["members"] = sorted(filter(None, (read_member(reader, m, doc.line, what)
                                           for m in reader.items(doc["members"], doc.line, f"{what}: members"))),
                             key=lambda m: m["person"])
@@ -159,9 +161,9 @@ def read_member(reader: Reader, node: Any, line: int, team: str) -> LineDict | N
     doc = reader.mapping(node, line, f"{team}: member", {"person": REQUIRED, "role": Membership.Role.RESPONDER})
     if doc is None or "person" not in doc:
         return None
-    doc["person"] = reader.person(doc["person"], doc.line, f"{team}: member")
+    doc["person"] = reader.person(doc["person"], doc.at("person"), f"{team}: member")
     if doc["role"] not in Membership.Role.values:
-        reader.note(doc.line, f"{team}: member '{doc['person']}': role must be one of "
+        reader.note(doc.at("role"), f"{team}: member '{doc['person']}': role must be one of "
                               f"{', '.join(Membership.Role.values)}")
     return doc if doc["person"] else None
 
@@ -185,12 +187,12 @@ def read_layer(reader: Reader, node: Any, line: int, what: str) -> LineDict | No
     if doc is None or "start_date" not in doc:
         return None
     _clean_values(reader, doc, _LAYER, ["name", "turn_length", "turn_unit", "start_date"], what)
-    handoff = reader.field(_LAYER, "handoff_time", doc["handoff_time"], doc.line, what)
+    handoff = reader.field(_LAYER, "handoff_time", doc["handoff_time"], doc.at("handoff_time"), what)
     doc["handoff_time"] = clock(handoff) if handoff else None
-    end_at = None if doc["end_at"] is None else reader.field(_LAYER, "end_at", doc["end_at"], doc.line, what)
+    end_at = None if doc["end_at"] is None else reader.field(_LAYER, "end_at", doc["end_at"], doc.at("end_at"), what)
     doc["end_at"] = instant(end_at)
-    doc["participants"] = [reader.person(p, doc.line, what)
-                           for p in reader.items(doc["participants"], doc.line, f"{what}: participants")]
+    at = doc.at("participants")
+    doc["participants"] = [reader.person(p, at, what) for p in reader.items(doc["participants"], at, f"{what}: participants")]
     doc["restrictions"] = [read_restriction(reader, item, doc.line, what)
                            for item in reader.items(doc["restrictions"], doc.line, f"{what}: restrictions")]
     return doc
@@ -226,7 +228,7 @@ def read_step(reader: Reader, node: Any, line: int, what: str) -> LineDict | Non
     doc = reader.mapping(node, line, what, {"delay_minutes": 15, "targets": REQUIRED})
     if doc is None or "targets" not in doc:
         return None
-    doc["delay_minutes"] = reader.field(_STEP, "delay_minutes", doc["delay_minutes"], doc.line, what)
+    doc["delay_minutes"] = reader.field(_STEP, "delay_minutes", doc["delay_minutes"], doc.at("delay_minutes"), what)
     targets = reader.items(doc["targets"], doc.line, f"{what}: targets")
     if not targets:
         reader.note(doc.line, f"{what} has no one to page")
@@ -264,7 +266,7 @@ def read_service(reader: Reader, node: Any, line: int, team: str) -> LineDict | 
         _clean_values(reader, doc, _SERVICE, ["ack_timeout_minutes"], what)
     for key in ("escalation_policy", "major_incident_policy"):
         if doc[key] is not None and not isinstance(doc[key], str):
-            reader.note(doc.line, f"{what}: '{key}' names a policy of the team, or is null")
+            reader.note(doc.at(key), f"{what}: '{key}' names a policy of the team, or is null")
     integrations = reader.items(doc["integrations"], doc.line, f"{what}: integrations")
     doc["integrations"] = [d for d in (read_integration(reader, item, doc.line, what) for item in integrations) if d]
     reader.unique(doc["integrations"], "name", f"{what}: integration")
@@ -281,11 +283,11 @@ def read_integration(reader: Reader, node: Any, line: int, service: str) -> Line
     if doc["config"] is None:
         doc["config"] = {}
     if not isinstance(doc["config"], dict):
-        reader.note(doc.line, f"{what}: config must be a mapping")
+        reader.note(doc.at("config"), f"{what}: config must be a mapping")
     elif doc["kind"] in Integration.Kind.values:
         # Secrets may be left out of the file: the stored ones are kept (the plan merges them).
         for problem in config_problems(doc["kind"], _without_line(doc["config"])):
-            reader.note(doc.line, f"{what}: {problem}")
+            reader.note(doc.at("config"), f"{what}: {problem}")
     return doc
 
 
@@ -304,7 +306,7 @@ def read_document(data: Any) -> list[LineDict]:
     teams: list[LineDict] = []
     if top is not None:
         if top["version"] != VERSION:
-            reader.note(top.line, f"version must be {VERSION}")
+            reader.note(top.at("version"), f"version must be {VERSION}")
         items = reader.items(top.get("teams", []), top.line, "teams")
         teams = [t for t in (read_team(reader, item, top.line) for item in items) if t is not None]
         reader.unique(teams, "name", "team")

@@ -89,7 +89,7 @@ class Planner:
         for doc in teams:
             owner = slugs.get(doc["slug"])
             if owner is not None and owner != doc["name"]:
-                self.problems.append((doc.line, f"team '{doc['name']}': slug '{doc['slug']}' belongs to team '{owner}'"))
+                self.problems.append((doc.at("slug"), f"team '{doc['name']}': slug '{doc['slug']}' belongs to team '{owner}'"))
             self.team(doc, stored.get(doc["name"]))
         if self.problems:
             raise Problems(self.problems)
@@ -124,7 +124,7 @@ class Planner:
         self.members_after = named | self._kept(stored)
         if self.prune:
             for person in sorted(set(stored) - named):
-                self.add("delete", "member", f"'{person}' of team '{doc['name']}'", doc.line,
+                self.add("delete", "member", f"'{person}' of team '{doc['name']}'", doc.at("members"),
                          partial(writes.member_delete, team=doc["name"], person=person))
         self.check_people(doc)
 
@@ -135,7 +135,7 @@ class Planner:
         for schedule in doc["schedules"]:
             for n, layer in enumerate(schedule["layers"], 1):
                 for person in layer["participants"]:
-                    check(person, layer.line, f"schedule '{schedule['name']}' layer {n}")
+                    check(person, layer.at("participants"), f"schedule '{schedule['name']}' layer {n}")
         for policy in doc["escalation_policies"]:
             for n, step in enumerate(policy["steps"], 1):
                 for target in step["targets"]:
@@ -160,7 +160,7 @@ class Planner:
         self.schedules_after = {s["name"] for s in doc["schedules"]} | self._kept(stored)
         if self.prune:
             for name in sorted(set(stored) - {s["name"] for s in doc["schedules"]}):
-                self.add("delete", "schedule", f"'{name}' of team '{team_name}'", doc.line,
+                self.add("delete", "schedule", f"'{name}' of team '{team_name}'", doc.at("schedules"),
                          partial(writes.schedule_delete, team=team_name, name=name))
 
     def layers(self, team: str, schedule: dict, stored: list) -> None:
@@ -179,7 +179,7 @@ class Planner:
                          partial(writes.layer_update, **where, position=position, doc=layer), diff)
         # Last first: each deletion leaves the positions before it as they were.
         for position in reversed(range(len(schedule["layers"]), len(stored))):
-            self.add("delete", "layer", f"{position + 1} of schedule '{schedule['name']}'", schedule.line,
+            self.add("delete", "layer", f"{position + 1} of schedule '{schedule['name']}'", schedule.at("layers"),
                      partial(writes.layer_delete, **where, position=position))
 
     def policies(self, doc: dict, team: Team | None) -> None:
@@ -202,10 +202,10 @@ class Planner:
                 open_incidents = Incident.objects.filter(
                     escalation_policy=stored[name], status__in=Incident.OPEN_STATUSES).count()
                 if open_incidents:
-                    self.problems.append((doc.line, f"--prune would delete escalation policy '{name}' of team "
+                    self.problems.append((doc.at("escalation_policies"), f"--prune would delete escalation policy '{name}' of team "
                                                     f"'{team_name}', which pages {open_incidents} open incident(s); "
                                                     "keep it in the file until they are resolved"))
-                self.add("delete", "escalation policy", f"'{name}' of team '{team_name}'", doc.line,
+                self.add("delete", "escalation policy", f"'{name}' of team '{team_name}'", doc.at("escalation_policies"),
                          partial(writes.policy_delete, team=team_name, name=name))
 
     def check_targets(self, doc: dict, policy: dict) -> None:
@@ -213,8 +213,7 @@ class Planner:
             for target in step["targets"]:
                 what = f"escalation policy '{policy['name']}' step {n}"
                 if "schedule" in target and target["schedule"] not in self.schedules_after:
-                    self.problems.append((target.line, f"{what} names unknown schedule '{target['schedule']}' "
-                                                       f"(of team '{doc['name']}')"))
+                    self.problems.append((target.line, f"{what} names unknown schedule '{target['schedule']}'"))
                 if "team" in target and target["team"] not in self.team_names:
                     self.problems.append((target.line, f"{what} names unknown team '{target['team']}'"))
 
@@ -225,8 +224,8 @@ class Planner:
             label = f"'{service['name']}' of team '{team_name}'"
             for key in ("escalation_policy", "major_incident_policy"):
                 if service[key] is not None and service[key] not in self.policies_after:
-                    self.problems.append((service.line, f"service '{service['name']}' names unknown escalation "
-                                                        f"policy '{service[key]}' (of team '{team_name}')"))
+                    self.problems.append((service.at(key), f"service '{service['name']}' names unknown escalation "
+                                                        f"policy '{service[key]}'"))
             fields = {key: value for key, value in service.items() if key != "integrations"}
             old = stored.get(service["name"])
             if old is None:
@@ -238,7 +237,7 @@ class Planner:
             self.integrations(team_name, service, old)
         if self.prune:
             self.services_prune(team_name, [stored[n] for n in sorted(set(stored) - {s["name"] for s in doc["services"]})],
-                                doc.line)
+                                doc.at("services"))
 
     def services_prune(self, team: str, gone: list, line: int) -> None:
         counts = Incident.objects.filter(service__in=gone).values("service_id").annotate(
@@ -265,7 +264,7 @@ class Planner:
                          partial(writes.integration_create, **where, doc=integration))
                 continue
             if current.kind != integration["kind"]:
-                self.problems.append((integration.line, f"integration '{integration['name']}' is a {current.kind} "
+                self.problems.append((integration.at("kind"), f"integration '{integration['name']}' is a {current.kind} "
                                                         f"integration; its kind cannot become {integration['kind']} "
                                                         "(give the new one another name)"))
                 continue
@@ -279,7 +278,7 @@ class Planner:
                          partial(writes.integration_update, **where, doc=integration), diff)
         if self.prune:
             for name in sorted(set(stored) - {i["name"] for i in service["integrations"]}):
-                self.add("delete", "integration", f"'{name}' of service '{service['name']}'", service.line,
+                self.add("delete", "integration", f"'{name}' of service '{service['name']}'", service.at("integrations"),
                          partial(writes.integration_delete, **where, name=name))
 
 

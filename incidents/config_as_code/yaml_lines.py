@@ -8,15 +8,25 @@ import yaml
 
 
 class LineDict(dict):
-    """A mapping read from YAML, with the (1-based) line it starts on."""
+    """A mapping read from YAML, with the (1-based) line it starts on and the line of each key."""
 
     line: int = 0
+    key_lines: dict | None = None
+
+    def at(self, key) -> int:
+        """The line of `key`'s value, or the mapping's own line for a key the file left out."""
+        return (self.key_lines or {}).get(key, self.line)
 
 
 class _LineLoader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         mapping = LineDict(super().construct_mapping(node, deep=deep))
         mapping.line = node.start_mark.line + 1
+        mapping.key_lines = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, str):
+                mapping.key_lines[key] = value_node.start_mark.line + 1
         return mapping
 
 
