@@ -81,10 +81,16 @@ class Reader:
         self.note(line, f"{what} must be a list")
         return []
 
-    def field(self, fields, key: str, value: Any, line: int, what: str) -> Any:
-        """The value as the API field `fields[key]` takes it, or None after noting the problem."""
+    def unquoted_time(self, key: str, value: Any, line: int, what: str) -> bool:
+        # YAML 1.1 reads 17:00 unquoted as 1020 (base 60), and 09:00 as a string.
         if key in TIME_KEYS and isinstance(value, int):
             self.note(line, f"{what}: '{key}' must be a time in quotes, like '17:00' (YAML reads 17:00 as a number)")
+            return True
+        return False
+
+    def field(self, fields, key: str, value: Any, line: int, what: str) -> Any:
+        """The value as the API field `fields[key]` takes it, or None after noting the problem."""
+        if self.unquoted_time(key, value, line, what):
             return None
         try:
             return fields[key].run_validation(value)
@@ -200,11 +206,9 @@ def read_layer(reader: Reader, node: Any, line: int, what: str) -> LineDict | No
 
 def read_restriction(reader: Reader, node: Any, line: int, what: str) -> dict | None:
     at = getattr(node, "line", line)
-    if isinstance(node, dict):
-        for key in TIME_KEYS & set(node):
-            if isinstance(node[key], int):
-                reader.field({}, key, node[key], at, f"{what} restriction")
-                return None
+    if isinstance(node, dict) and any(reader.unquoted_time(key, value, getattr(node, "at", lambda k: at)(key),
+                                                         f"{what} restriction") for key, value in node.items()):
+        return None
     body = RestrictionSerializer(data=node)
     if not body.is_valid():
         reader.note(at, f"{what} restriction: {_detail(body.errors)}")

@@ -174,3 +174,18 @@ def test_contact_methods_and_notification_rules_are_never_touched(rich, tmp_path
     apply(tmp_path, "version: 1\nteams:\n- name: New\n  members:\n  - {person: ben, role: manager}\n")
     assert ContactMethod.objects.filter(pk=method.pk).exists()
     assert Team.objects.get(name="New").slug == "new"
+
+
+def test_layers_are_matched_by_position_and_the_files_list_replaces_the_stored_one(rich, tmp_path):
+    def one_layer_changed(document):
+        primary = named(named(document["teams"], "Ops")["schedules"], "Ops primary")
+        primary["layers"] = [dict(primary["layers"][0], participants=["ben", "ana"])]
+
+    printed = apply(tmp_path, edited(export(), one_layer_changed))
+    assert printed.splitlines()[:2] == [
+        "~ layer 1 of schedule 'Ops primary': participants",
+        "- layer 2 of schedule 'Ops primary'",
+    ]
+    layers = Layer.objects.filter(schedule__name="Ops primary")
+    assert [layer.name for layer in layers] == ["Weekdays"]
+    assert [p.user.username for p in layers[0].participants.all()] == ["ben", "ana"]
