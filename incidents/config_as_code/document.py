@@ -64,7 +64,8 @@ class Reader:
         out.key_lines = getattr(node, "key_lines", None)
         unknown = [str(key) for key in node if key not in spec]
         if unknown:
-            self.note(out.at(unknown[0]), f"{what}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+            keys = "keys" if len(unknown) > 1 else "key"
+            self.note(out.at(unknown[0]), f"{what}: unknown {keys} {', '.join(map(repr, unknown))} "
                                 f"(use {', '.join(spec)})")
         for key, default in spec.items():
             if key in node:
@@ -142,6 +143,9 @@ def read_team(reader: Reader, node: Any, line: int) -> LineDict | None:
     if doc is None or "name" not in doc:
         return None
     what = f"team '{doc['name']}'"
+    if not isinstance(doc["name"], str):
+        reader.note(doc.at("name"), f"{what}: 'name' must be text")
+        return None
     if doc["slug"] is None:
         doc["slug"] = slugify(str(doc["name"]))
     if doc["description"] is None:
@@ -170,7 +174,7 @@ def read_member(reader: Reader, node: Any, line: int, team: str) -> LineDict | N
     doc["person"] = reader.person(doc["person"], doc.at("person"), f"{team}: member")
     if doc["role"] not in Membership.Role.values:
         reader.note(doc.at("role"), f"{team}: member '{doc['person']}': role must be one of "
-                              f"{', '.join(Membership.Role.values)}")
+                                    f"{', '.join(Membership.Role.values)}")
     return doc if doc["person"] else None
 
 
@@ -198,7 +202,8 @@ def read_layer(reader: Reader, node: Any, line: int, what: str) -> LineDict | No
     end_at = None if doc["end_at"] is None else reader.field(_LAYER, "end_at", doc["end_at"], doc.at("end_at"), what)
     doc["end_at"] = instant(end_at)
     at = doc.at("participants")
-    doc["participants"] = [reader.person(p, at, what) for p in reader.items(doc["participants"], at, f"{what}: participants")]
+    participants = reader.items(doc["participants"], at, f"{what}: participants")
+    doc["participants"] = [reader.person(person, at, what) for person in participants]
     doc["restrictions"] = [read_restriction(reader, item, doc.line, what)
                            for item in reader.items(doc["restrictions"], doc.line, f"{what}: restrictions")]
     return doc
@@ -206,8 +211,8 @@ def read_layer(reader: Reader, node: Any, line: int, what: str) -> LineDict | No
 
 def read_restriction(reader: Reader, node: Any, line: int, what: str) -> dict | None:
     at = getattr(node, "line", line)
-    if isinstance(node, dict) and any(reader.unquoted_time(key, value, getattr(node, "at", lambda k: at)(key),
-                                                         f"{what} restriction") for key, value in node.items()):
+    if isinstance(node, LineDict) and any(reader.unquoted_time(key, value, node.at(key), f"{what} restriction")
+                                          for key, value in node.items()):
         return None
     body = RestrictionSerializer(data=node)
     if not body.is_valid():

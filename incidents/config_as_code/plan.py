@@ -89,7 +89,8 @@ class Planner:
         for doc in teams:
             owner = slugs.get(doc["slug"])
             if owner is not None and owner != doc["name"]:
-                self.problems.append((doc.at("slug"), f"team '{doc['name']}': slug '{doc['slug']}' belongs to team '{owner}'"))
+                self.problems.append((doc.at("slug"), f"team '{doc['name']}': slug '{doc['slug']}' belongs to "
+                                                      f"team '{owner}'"))
             self.team(doc, stored.get(doc["name"]))
         if self.problems:
             raise Problems(self.problems)
@@ -197,15 +198,16 @@ class Planner:
                          partial(writes.policy_update, team=team_name, doc=policy), diff)
         self.policies_after = {p["name"] for p in doc["escalation_policies"]} | self._kept(stored)
         if self.prune:
-            gone = sorted(set(stored) - {p["name"] for p in doc["escalation_policies"]})
-            for name in gone:
+            at = doc.at("escalation_policies")
+            for name in sorted(set(stored) - {p["name"] for p in doc["escalation_policies"]}):
+                label = f"'{name}' of team '{team_name}'"
                 open_incidents = Incident.objects.filter(
                     escalation_policy=stored[name], status__in=Incident.OPEN_STATUSES).count()
                 if open_incidents:
-                    self.problems.append((doc.at("escalation_policies"), f"--prune would delete escalation policy '{name}' of team "
-                                                    f"'{team_name}', which pages {open_incidents} open incident(s); "
-                                                    "keep it in the file until they are resolved"))
-                self.add("delete", "escalation policy", f"'{name}' of team '{team_name}'", doc.at("escalation_policies"),
+                    self.problems.append((at, f"--prune would delete escalation policy {label}, which pages "
+                                              f"{open_incidents} open incident(s); keep it in the file until they "
+                                              "are resolved"))
+                self.add("delete", "escalation policy", label, at,
                          partial(writes.policy_delete, team=team_name, name=name))
 
     def check_targets(self, doc: dict, policy: dict) -> None:
@@ -236,8 +238,8 @@ class Planner:
                          partial(writes.service_update, team=team_name, doc=fields), diff)
             self.integrations(team_name, service, old)
         if self.prune:
-            self.services_prune(team_name, [stored[n] for n in sorted(set(stored) - {s["name"] for s in doc["services"]})],
-                                doc.at("services"))
+            gone = sorted(set(stored) - {s["name"] for s in doc["services"]})
+            self.services_prune(team_name, [stored[name] for name in gone], doc.at("services"))
 
     def services_prune(self, team: str, gone: list, line: int) -> None:
         counts = Incident.objects.filter(service__in=gone).values("service_id").annotate(
@@ -264,9 +266,9 @@ class Planner:
                          partial(writes.integration_create, **where, doc=integration))
                 continue
             if current.kind != integration["kind"]:
-                self.problems.append((integration.at("kind"), f"integration '{integration['name']}' is a {current.kind} "
-                                                        f"integration; its kind cannot become {integration['kind']} "
-                                                        "(give the new one another name)"))
+                self.problems.append((integration.at("kind"), f"integration '{integration['name']}' is a "
+                                      f"{current.kind} integration; its kind cannot become {integration['kind']} "
+                                      "(give the new one another name)"))
                 continue
             # Secrets are never in a file: a stored one the file leaves out is kept, and is no change.
             merged = config_merged(current.kind, stored=current.config, given=dict(integration["config"]))
@@ -278,8 +280,8 @@ class Planner:
                          partial(writes.integration_update, **where, doc=integration), diff)
         if self.prune:
             for name in sorted(set(stored) - {i["name"] for i in service["integrations"]}):
-                self.add("delete", "integration", f"'{name}' of service '{service['name']}'", service.at("integrations"),
-                         partial(writes.integration_delete, **where, name=name))
+                self.add("delete", "integration", f"'{name}' of service '{service['name']}'",
+                         service.at("integrations"), partial(writes.integration_delete, **where, name=name))
 
 
 def configuration_plan(teams: list[dict], *, prune: bool) -> Plan:

@@ -56,14 +56,15 @@ def rich_configuration() -> dict:
                  restrictions=[{"kind": "daily", "start_time": time(18), "end_time": time(8)}])
     ScheduleFactory(team=ops, name="Ops secondary", time_zone="UTC")
     policy = policy_create(team=ops, name="Ops paging", repeat_count=2, description="Everyone, eventually", steps=[
-        {"delay_minutes": 5, "targets": [{"kind": "schedule", "id": primary.pk}, {"kind": "user", "id": people["ben"].pk}]},
+        {"delay_minutes": 5, "targets": [{"kind": "schedule", "id": primary.pk},
+                                         {"kind": "user", "id": people["ben"].pk}]},
         {"delay_minutes": 30, "targets": [{"kind": "team", "id": data.pk}]},
     ])
     major = policy_create(team=ops, name="Major", steps=[{"delay_minutes": 1, "targets": [
         {"kind": "user", "id": people["ana"].pk}]}])
-    api = ServiceFactory(team=ops, name="api", description="The public API", runbook_url="https://runbooks.example.com/api",
-                         escalation_policy=policy, major_incident_policy=major, slack_channel="C0123ABCD",
-                         ack_timeout_minutes=45)
+    api = ServiceFactory(team=ops, name="api", description="The public API",
+                         runbook_url="https://runbooks.example.com/api", escalation_policy=policy,
+                         major_incident_policy=major, slack_channel="C0123ABCD", ack_timeout_minutes=45)
     IntegrationFactory(service=api, kind="grafana", name="Grafana", config={
         "secret": "grafana-signing-secret-1234", "urgency": "low", "rate_limit_per_minute": 100})
     IntegrationFactory(service=api, kind="alertmanager", name="Prometheus", config={"auto_resolve": False})

@@ -10,8 +10,9 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from incidents.models import Integration, Service
+from incidents.services import incident_reassign
 from oncall.models import ContactMethod, EscalationPolicy, Layer, Membership, Schedule, Team, hash_secret
-from tests.factories import ContactMethodFactory, IncidentFactory, OverrideFactory
+from tests.factories import ContactMethodFactory, IncidentFactory, OverrideFactory, ServiceFactory
 
 from .config_code_kit import apply, edited, export, named, rich_configuration, wipe_configuration
 
@@ -140,6 +141,21 @@ def test_prune_refuses_to_delete_a_service_with_open_incidents_and_changes_nothi
     assert Service.objects.filter(name="api").exists()
 
 
+def test_prune_refuses_to_delete_a_policy_paging_an_open_incident(rich, tmp_path):
+    incident = IncidentFactory(service=ServiceFactory(team=rich["ops"], name="batch"))
+    incident_reassign(incident=incident, by=None, via="web", to_policy=EscalationPolicy.objects.get(name="Major"))
+
+    def no_major(document):
+        ops = named(document["teams"], "Ops")
+        _drop(ops["escalation_policies"], "Major")
+        named(ops["services"], "api")["major_incident_policy"] = None
+
+    with pytest.raises(CommandError, match="--prune would delete escalation policy 'Major' of team 'Ops', which "
+                                           r"pages 1 open incident\(s\)"):
+        apply(tmp_path, edited(export(), no_major), "--prune")
+    assert Service.objects.get(name="api").major_incident_policy.name == "Major"
+
+
 def test_reapplying_keeps_every_integration_token_and_secret(rich, tmp_path):
     before = {i.name: (i.token_hash, i.config.get("secret")) for i in Integration.objects.all()}
     text = export().replace("urgency: low", "urgency: high")
@@ -163,7 +179,8 @@ def test_a_new_integration_prints_its_url_once_and_stores_only_the_tokens_hash(r
 
 
 def test_people_can_be_named_by_email(rich, tmp_path):
-    text = export().replace("  - person: ben\n    role: responder\n", "  - person: BEN@example.com\n    role: manager\n")
+    text = export().replace("  - person: ben\n    role: responder\n",
+                            "  - person: BEN@example.com\n    role: manager\n")
     assert "~ member 'ben' of team 'Ops': role" in apply(tmp_path, text)
     assert Membership.objects.get(team__name="Ops", user__username="ben").role == "manager"
 

@@ -146,5 +146,6 @@ def test_an_integration_cannot_change_kind(db, tmp_path):
 
 def test_a_slug_of_another_team_is_refused(db, tmp_path):
     TeamFactory(name="Other", slug="ops")
-    assert refusal(tmp_path, "version: 1\nteams:\n- name: Ops\n") == [":3: team 'Ops': slug 'ops' belongs to team 'Other'"]
+    assert refusal(tmp_path, "version: 1\nteams:\n- name: Ops\n") == [
+        ":3: team 'Ops': slug 'ops' belongs to team 'Other'"]
     assert not Service.objects.exists()

@@ -53,4 +53,4 @@ class Command(BaseCommand):
         for note in outcome.new_integrations:
             self.stdout.write(f"New {note}")
         if outcome.new_integrations:
-            self.stdout.write("Each URL holds its integration's token: it is shown this once and stored only as a hash.")
+            self.stdout.write("Each URL holds its integration's token: shown this once, stored only as a hash.")
