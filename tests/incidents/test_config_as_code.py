@@ -206,3 +206,10 @@ def test_layers_are_matched_by_position_and_the_files_list_replaces_the_stored_o
     layers = Layer.objects.filter(schedule__name="Ops primary")
     assert [layer.name for layer in layers] == ["Weekdays"]
     assert [p.user.username for p in layers[0].participants.all()] == ["ben", "ana"]
+
+
+def test_export_to_a_file_writes_what_it_prints(rich, tmp_path):
+    path = tmp_path / "out.yaml"
+    call_command("vigil", "export", "-o", str(path), stderr=io.StringIO())
+    assert path.read_text() == export()
+    assert export().startswith("# Vigil configuration")
