@@ -213,3 +213,10 @@ def test_export_to_a_file_writes_what_it_prints(rich, tmp_path):
     call_command("vigil", "export", "-o", str(path), stderr=io.StringIO())
     assert path.read_text() == export()
     assert export().startswith("# Vigil configuration")
+
+
+def test_a_secret_written_into_the_file_is_set_and_never_exported(rich, tmp_path):
+    text = export().replace("        urgency: low\n", "        urgency: low\n        secret: a-new-signing-secret-5678\n")
+    assert "~ integration 'Grafana' of service 'api': config" in apply(tmp_path, text)
+    assert Integration.objects.get(name="Grafana").config["secret"] == "a-new-signing-secret-5678"
+    assert "a-new-signing-secret" not in export()
