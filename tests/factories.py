@@ -56,9 +56,13 @@ def IncidentFactory(*, service=None, title="Disk full on db1", dedup_key=None, *
     return incident
 
 
-def IntegrationFactory(*, service=None, kind="generic", name="Monitor", config=None):
-    """Returns (integration, raw_token)."""
-    return integration_create(service=service or ServiceFactory(), kind=kind, name=name, config=config)
+_integration_numbers = count(1)
+
+
+def IntegrationFactory(*, service=None, kind="generic", name=None, config=None):
+    """Returns (integration, raw_token). Names are unique within a service."""
+    return integration_create(service=service or ServiceFactory(), kind=kind,
+                              name=name or f"Monitor {next(_integration_numbers)}", config=config)
 
 
 def api_token_for(user) -> str:

@@ -61,6 +61,8 @@ class Integration(models.Model):
 
     class Meta:
         ordering = ["service__name", "name"]
+        # Configuration files name an integration by its service and name (incidents/config_as_code).
+        constraints = [models.UniqueConstraint(fields=["service", "name"], name="integration_unique_service_name")]
         indexes = [models.Index(fields=["service", "kind"], name="integration_service_kind")]
 
     def __str__(self) -> str:

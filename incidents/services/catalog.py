@@ -40,6 +40,7 @@ def integration_create(*, service: Service, kind: str, name: str, config: dict |
     if kind not in Integration.Kind.values:
         raise IncidentError(f"Unknown integration kind {kind!r}; use one of {', '.join(Integration.Kind.values)}.")
     config = _integration_config(kind=kind, stored={}, given=config or {})
+    _ensure_name_free(service=service, name=name)
     raw = new_secret("int")
     integration = Integration.objects.create(
         service=service, kind=kind, name=name, config=config,
@@ -56,6 +57,13 @@ def _integration_config(*, kind: str, stored: dict, given: dict) -> dict:
     return config
 
 
+def _ensure_name_free(*, service: Service, name: str, integration: Integration | None = None) -> None:
+    # Configuration files name an integration by its service and name, so two may not share one.
+    taken = service.integrations.filter(name=name).exclude(pk=getattr(integration, "pk", None))
+    if taken.exists():
+        raise IncidentError(f"Service '{service.name}' already has an integration named '{name}'.")
+
+
 def integration_rotate_token(*, integration: Integration) -> str:
     raw = new_secret("int")
     Integration.objects.filter(pk=integration.pk).update(token_hash=hash_secret(raw), token_prefix=raw[:10])
@@ -70,6 +78,8 @@ def integration_update(
     """A config given replaces the old one, except for secrets it omits (see integration_config)."""
     if config is not None:
         config = _integration_config(kind=integration.kind, stored=integration.config, given=config)
+    if name is not None:
+        _ensure_name_free(service=integration.service, name=name, integration=integration)
     apply_changes(integration, name=name, enabled=enabled, config=config)
     return integration
 

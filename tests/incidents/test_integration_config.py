@@ -1,4 +1,5 @@
 """An integration's config is checked on every write, per kind, and its secrets never come back."""
+import itertools
 import logging
 from datetime import timedelta
 
@@ -20,8 +21,13 @@ def manager(team):
     return MembershipFactory(team=team, role="manager").user
 
 
+_names = itertools.count(1)
+
+
 def create(user, service, kind, config):
-    return ApiClient(user).post(URL, {"service": service.pk, "kind": kind, "name": kind, "config": config})
+    # Integration names are unique within a service.
+    name = f"{kind} {next(_names)}"
+    return ApiClient(user).post(URL, {"service": service.pk, "kind": kind, "name": name, "config": config})
 
 
 # --- Bounds and schemas on write --------------------------------------------------------------
