@@ -43,3 +43,21 @@ def test_a_team_filter_for_a_team_one_cannot_see_shows_all_of_ones_own(client, p
     client.force_login(people["bob"])
     html = client.get(reverse("oncall:now"), {"team": hidden.pk, "page": "x"}).content.decode()
     assert "Secret rota" not in html and "Rota 00" in html
+
+
+def test_ones_own_shifts_come_from_the_schedules_that_name_one(client, team, people, schedule):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from oncall import schedules
+
+    cover = schedules.schedule_create(team=team, name="Cover", time_zone="UTC")
+    start = timezone.now() + timedelta(days=1)
+    schedules.override_create(schedule=cover, user=people["carol"], starts_at=start,
+                              ends_at=start + timedelta(hours=4), created_by=people["carol"])
+    for i in range(3):  # schedules of the team that never name carol
+        ScheduleFactory(team=team, name=f"Other {i}")
+    shifts = schedules.user_shifts(user=people["carol"], start=timezone.now(), end=timezone.now() + timedelta(days=14))
+    assert {s.name for s, _shift in shifts} == {"Primary", "Cover"}
+    assert [shift.start for s, shift in shifts if s.name == "Cover"] == [start]
