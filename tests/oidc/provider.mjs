@@ -21,6 +21,10 @@ const clientId = need('CLIENT_ID');
 const clientSecret = need('CLIENT_SECRET');
 const redirectUri = need('REDIRECT_URI');
 const accountsFile = need('ACCOUNTS_FILE');
+// Another application of the same provider, whose ID tokens the tests try to pass off as Vigil's.
+const otherClient = process.env.OTHER_CLIENT_ID
+  ? [{ client_id: process.env.OTHER_CLIENT_ID, client_secret: need('OTHER_CLIENT_SECRET') }]
+  : [];
 
 const readAccounts = () => JSON.parse(fs.readFileSync(accountsFile, 'utf8'));
 
@@ -29,15 +33,14 @@ const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: crypto.randomUUID(), alg: 'RS256', use: 'sig' };
 
 const configuration = {
-  clients: [{
-    client_id: clientId,
-    client_secret: clientSecret,
+  clients: [{ client_id: clientId, client_secret: clientSecret }, ...otherClient].map((client) => ({
+    ...client,
     redirect_uris: [redirectUri],
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
     id_token_signed_response_alg: 'RS256',
-  }],
+  })),
   jwks: { keys: [signingKey] },
   cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
   claims: {
