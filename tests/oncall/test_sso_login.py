@@ -180,3 +180,12 @@ def test_without_an_issuer_the_login_page_is_the_password_form_alone(client):
 
     assert "oidc" not in page and 'name="password"' in page
     assert client.get("/oidc/authenticate/").status_code == 404
+
+
+def test_the_api_tells_which_memberships_the_groups_granted(client, sso, platform):
+    sso.login_as("sub-ada", email="ada@example.com", groups=["sre"])
+    sso_login(client, sso)
+
+    listed = client.get("/api/v1/memberships/").json()["results"]
+
+    assert [(m["team_name"], m["role"], m["from_sso_groups"]) for m in listed] == [("Platform", "manager", True)]
