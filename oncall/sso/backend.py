@@ -54,6 +54,12 @@ class OidcBackend(OIDCAuthenticationBackend):
             logger.warning("single sign-on refused: %s", e)
             return None
 
+    def get_user(self, user_id):
+        # The library's loads any user; a deactivated person's single sign-on session must end
+        # as a password session does.
+        user = super().get_user(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     def retrieve_matching_jwk(self, token):
         try:
             return super().retrieve_matching_jwk(token)

@@ -47,6 +47,8 @@ def memberships_sync_from_groups(*, user: User, groups: list[str]) -> None:
     """Make the memberships that groups grant match `groups`; leave the ones granted in Vigil."""
     wanted = _roles_granted(groups)
     with transaction.atomic(), audit_context(via="sso", user=user):
+        # Two logins of one person at once would otherwise both add the same membership.
+        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk"))
         current = {m.team_id: m for m in Membership.objects.select_for_update().filter(user=user)}
         for team_id, role in wanted.items():
             membership = current.get(team_id)

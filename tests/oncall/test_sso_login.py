@@ -189,3 +189,13 @@ def test_the_api_tells_which_memberships_the_groups_granted(client, sso, platfor
     listed = client.get("/api/v1/memberships/").json()["results"]
 
     assert [(m["team_name"], m["role"], m["from_sso_groups"]) for m in listed] == [("Platform", "manager", True)]
+
+
+def test_a_deactivated_persons_single_sign_on_session_ends(client, sso):
+    sso.login_as("sub-ada", email="ada@example.com")
+    sso_login(client, sso)
+    User.objects.filter(username="ada").update(is_active=False)
+
+    response = client.get("/oncall/")
+
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
