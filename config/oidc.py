@@ -100,6 +100,5 @@ def sso_settings(backends: list[str]) -> dict:
         "OIDC_ALLOW_UNSECURED_JWT": False,
         "OIDC_STORE_ACCESS_TOKEN": False,
         "OIDC_STORE_ID_TOKEN": False,
-        "LOGIN_REDIRECT_URL_FAILURE": "login",
     })
     return settings

@@ -57,6 +57,14 @@ class SsoCallbackView(_SsoOnly, OIDCAuthenticationCallbackView):
     def failure_url(self):
         return reverse("login")
 
+    def get(self, request):
+        # RFC 9207: a provider that names itself in the answer must be ours, or another provider
+        # is trying to pass its code off as our provider's (a mix-up attack).
+        if "iss" in request.GET and request.GET["iss"] != settings.OIDC_ISSUER:
+            logger.warning("single sign-on refused: the answer comes from issuer %r", request.GET["iss"])
+            return self.login_failure()
+        return super().get(request)
+
     def login_failure(self):
         messages.error(self.request, SSO_FAILED)
         return super().login_failure()

@@ -7,7 +7,7 @@ import base64
 import json
 import logging
 from datetime import timedelta
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import jwt
 import pytest
@@ -158,6 +158,15 @@ def test_a_callback_played_twice_logs_in_once(client, ada):
     replay = client.get(callback)
 
     assert replay.status_code == 400 and not logged_in(client)
+
+
+def test_an_answer_naming_another_issuer_is_refused(client, ada):
+    callback = ada.authorize(client.get("/oidc/authenticate/")["Location"])
+    assert f"iss={quote(ada.issuer, safe='')}" in callback
+
+    client.get(callback.replace(quote(ada.issuer, safe=""), quote("https://evil.example.com", safe="")))
+
+    assert not logged_in(client)
 
 
 def test_a_discovery_document_for_another_issuer_is_refused(client, ada, settings, monkeypatch):
