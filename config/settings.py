@@ -152,6 +152,11 @@ AXES_ENABLE_ADMIN = True
 # password into it), and axes always masks the password.
 AXES_SENSITIVE_PARAMETERS = ["username"]
 
+# --- Single sign-on (OpenID Connect; config/oidc.py reads OIDC_* and VIGIL_PASSWORD_LOGIN) -----
+from .oidc import sso_settings  # noqa: E402
+
+globals().update(sso_settings(AUTHENTICATION_BACKENDS))
+
 # --- Email ------------------------------------------------------------------------------------
 # EMAIL_URL=smtp://user:password@host:587?tls=1 turns the email channel on; without it, mail
 # goes to the console channel's outbox.

@@ -4,10 +4,12 @@ from django.urls import include, path, re_path
 
 from incidents import alert_endpoints
 from notifications.views import ack_link
+from oncall.sso.views import LoginView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
+    path("oidc/", include("oncall.sso.urls")),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("config.health_urls")),
     path("api/", include("config.api_urls")),

@@ -9,6 +9,7 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
+    readonly_fields = ["from_sso_groups"]
 
 
 @admin.register(Team)
@@ -21,8 +22,8 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "team", "role", "created_at"]
-    list_filter = ["role", "team"]
+    list_display = ["user", "team", "role", "from_sso_groups", "created_at"]
+    list_filter = ["role", "from_sso_groups", "team"]
     search_fields = ["user__username", "user__email", "team__name"]
     autocomplete_fields = ["user", "team"]
 

@@ -55,6 +55,9 @@ class Membership(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.RESPONDER)
+    # Granted by the identity provider's groups (oncall/sso/services.py): each single sign-on
+    # updates or removes it. Memberships granted in Vigil are never touched by a login.
+    from_sso_groups = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

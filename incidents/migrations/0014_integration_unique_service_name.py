@@ -38,7 +38,7 @@ def rename_duplicates(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("incidents", "0011_status_updates_subscriptions_major_policy"),
+        ("incidents", "0013_incident_open_index"),
     ]
 
     operations = [

@@ -20,7 +20,8 @@ class MembershipSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["id", "team", "team_name", "user", "username", "role", "created_at"]
+        # from_sso_groups: granted by the identity provider's groups, so each login resets it (README "Single sign-on").
+        fields = ["id", "team", "team_name", "user", "username", "role", "from_sso_groups", "created_at"]
         read_only_fields = fields
 
 
