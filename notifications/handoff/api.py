@@ -69,8 +69,9 @@ class ActionItemLineSerializer(serializers.Serializer):
     title = serializers.CharField()
     owner = serializers.CharField(help_text="Empty when it has no owner yet.")
     due_on = serializers.DateField(allow_null=True)
-    priority = serializers.ChoiceField(choices=ActionItem.Priority.choices)
-    status = serializers.ChoiceField(choices=ActionItem.Status.choices)
+    # Plain strings, not enums: the action items' own API names those enums.
+    priority = serializers.CharField(help_text=f"One of {', '.join(ActionItem.Priority.values)}.")
+    status = serializers.CharField(help_text=f"One of {', '.join(ActionItem.OPEN_STATUSES)}: only open ones are listed.")
     incident_number = serializers.IntegerField()
     overdue = serializers.BooleanField()
 

@@ -154,8 +154,9 @@ def handoff_report(*, schedule: Schedule, start: datetime, end: datetime, now: d
         local = at.astimezone(person.zone)
         pages.append(PageLine(person=person, at=at, local=local, night=is_night(local), incident_id=incident_id,
                               incident_number=number, incident_title=title))
-    incidents = selectors.incidents_in_period(schedule=schedule, people=ids, start=start, end=end)
-    counts = selectors.incident_counts(incidents)
+    period = selectors.in_period(schedule=schedule, people=ids, start=start, end=end)
+    incidents = Incident.objects.filter(period, team_id=schedule.team_id)
+    counts = selectors.incident_counts(schedule=schedule, periods={"period": period})["period"]
     incident_lines = [
         IncidentLine(id=i.pk, number=i.number, title=i.title, service=i.service.name, severity=i.severity,
                      status=i.status, triggered_at=i.triggered_at, resolved_at=i.resolved_at,

@@ -32,19 +32,28 @@ def pages_in_period(*, schedule: Schedule, people: set[int], start: datetime, en
         user_id__in=people, created_at__gte=start, created_at__lt=end, incident__team_id=schedule.team_id)
 
 
-def incidents_in_period(*, schedule: Schedule, people: set[int], start: datetime, end: datetime) -> QuerySet[Incident]:
+def in_period(*, schedule: Schedule, people: set[int], start: datetime, end: datetime) -> Q:
     """Incidents under way at some moment of [start, end) that the schedule answers for (their
     service's policy, or the policy they were reassigned to, pages it) or that paged one of the
     period's on-call people."""
     policies = StepTarget.objects.filter(kind=StepTarget.Kind.SCHEDULE, schedule=schedule).values("step__policy_id")
     paged = pages_in_period(schedule=schedule, people=people, start=start, end=end).values("incident_id")
-    return Incident.objects.filter(team_id=schedule.team_id, triggered_at__lt=end).filter(
-        Q(resolved_at__isnull=True) | Q(resolved_at__gte=start)).filter(
-        Q(service__escalation_policy_id__in=policies) | Q(escalation_policy_id__in=policies) | Q(pk__in=paged))
+    return (Q(triggered_at__lt=end) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=start))
+            & (Q(service__escalation_policy_id__in=policies) | Q(escalation_policy_id__in=policies) | Q(pk__in=paged)))
 
 
-def incident_counts(incidents: QuerySet[Incident]) -> dict:
-    return incidents.aggregate(total=Count("pk"), open=Count("pk", filter=Q(status__in=Incident.OPEN_STATUSES)))
+def incidents_in_period(*, schedule: Schedule, people: set[int], start: datetime, end: datetime) -> QuerySet[Incident]:
+    return Incident.objects.filter(in_period(schedule=schedule, people=people, start=start, end=end),
+                                   team_id=schedule.team_id)
+
+
+def incident_counts(*, schedule: Schedule, periods: dict[str, Q]) -> dict[str, dict]:
+    """{name: {"total": n, "open": n}} for several periods' filters (in_period), in one query."""
+    still_open = Q(status__in=Incident.OPEN_STATUSES)
+    found = Incident.objects.filter(team_id=schedule.team_id).aggregate(**{
+        f"{name}__{key}": Count("pk", filter=q & extra)
+        for name, q in periods.items() for key, extra in (("total", Q()), ("open", still_open))})
+    return {name: {"total": found[f"{name}__total"], "open": found[f"{name}__open"]} for name in periods}
 
 
 # TODO(coordinator): switch to incidents.services.action_items.open_action_items(teams=..., owner=None)

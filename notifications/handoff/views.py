@@ -1,4 +1,5 @@
-"""The full hand-off report page of a schedule, for any period (default: the last completed shift)."""
+"""The full hand-off report page of a schedule, for any period (default: the last completed shift),
+and the counts the schedule page's hand-off section loads."""
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from oncall.schedules import schedules_visible_to
 
 from .period import period_from_query
 from .report import HandoffPeriodError, handoff_report
+from .section import shift_summaries
 from .shifts import MAX_PERIOD
 
 PICKER_FORMAT = "%Y-%m-%dT%H:%M"
@@ -37,3 +39,12 @@ def handoff_page(request: HttpRequest, pk: int) -> HttpResponse:
     report = handoff_report(schedule=schedule, start=start, end=end, now=now)
     context |= {"report": report, "from": _picker(start, zone), "to": _picker(end, zone)}
     return render(request, "notifications/handoff/page.html", context)
+
+
+@login_required
+@require_safe
+def handoff_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    """The schedule page's hand-off section, filled in (empty for an empty schedule)."""
+    schedule = get_object_or_404(schedules_visible_to(request.user), pk=pk)
+    summaries = shift_summaries(schedule=schedule, now=timezone.now())
+    return render(request, "notifications/handoff/_summary.html", {"schedule": schedule, **summaries})
