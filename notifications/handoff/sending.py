@@ -42,10 +42,15 @@ def handoff_reports_due(*, now: datetime | None = None) -> list[int]:
     has no report yet, and enqueue the email of each report not sent yet. Returns the new rows' ids."""
     now = now or timezone.now()
     created = []
-    for maths in schedule_maths(Schedule.objects.all(), start=now - LOOKBACK - MAX_PERIOD,
+    # Every schedule over the short window says which had a shift end; only those are then read
+    # over the month behind it, for the start of the shift that ended.
+    nearby = schedule_maths(Schedule.objects.all(), start=now - LOOKBACK - timedelta(minutes=1),
+                            end=now + timedelta(minutes=1))
+    ended = [m.schedule.pk for m in nearby if shift_ends(m, after=_after(m.schedule, now), until=now,
+                                                         reach=timedelta(minutes=1))]
+    for maths in schedule_maths(Schedule.objects.filter(pk__in=ended), start=now - LOOKBACK - MAX_PERIOD,
                                 end=now + timedelta(minutes=1)):
-        after = max(now - LOOKBACK, maths.schedule.created_at)
-        for end in shift_ends(maths, after=after, until=now):
+        for end in shift_ends(maths, after=_after(maths.schedule, now), until=now):
             try:
                 with transaction.atomic():
                     row = HandoffReport.objects.create(
@@ -60,6 +65,11 @@ def handoff_reports_due(*, now: datetime | None = None) -> list[int]:
     for pk in lost:
         send_after_commit("notifications.handoff_report_send", args=[pk])
     return created
+
+
+def _after(schedule: Schedule, now: datetime) -> datetime:
+    # A shift that "ended" before its schedule existed (a new layer starting in the past) is no hand-off.
+    return max(now - LOOKBACK, schedule.created_at)
 
 
 def handoff_email(report: ShiftReport, *, row: HandoffReport) -> tuple[str, str, str]:

@@ -43,13 +43,15 @@ def oncall_spans(maths: ScheduleMaths, *, start: datetime, end: datetime) -> lis
     return spans
 
 
-def shift_ends(maths: ScheduleMaths, *, after: datetime, until: datetime) -> list[ShiftEnd]:
+def shift_ends(maths: ScheduleMaths, *, after: datetime, until: datetime,
+               reach: timedelta = MAX_PERIOD) -> list[ShiftEnd]:
     """Shifts that ended in (after, until], each with who handed over to whom.
 
-    The maths look back MAX_PERIOD before `after`, for the start of the shift that ended (clipped
-    there), and a minute past `until`, so that a shift running on past `until` is not read as
-    ending at the edge of the window."""
-    spans = oncall_spans(maths, start=after - MAX_PERIOD, end=until + timedelta(minutes=1))
+    The maths look back `reach` before `after` for the start of the shift that ended (clipped
+    there: a short reach finds the ends cheaply, with starts that are not to be trusted), and a
+    minute past `until`, so that a shift running on past `until` is not read as ending at the
+    edge of the window. `maths` must hold the overrides of that whole range."""
+    spans = oncall_spans(maths, start=after - reach, end=until + timedelta(minutes=1))
     ends = []
     for i, span in enumerate(spans):
         if not after < span.end <= until:

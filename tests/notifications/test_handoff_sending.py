@@ -13,8 +13,9 @@ from notifications.channels import DeliveryError
 from notifications.channels.email import Email
 from notifications.handoff.sending import handoff_report_send, handoff_reports_due
 from notifications.models import HandoffReport
+from notifications.tasks import handoff_reports
 from oncall.models import Membership, Schedule
-from tests.factories import MembershipFactory, OverrideFactory, ScheduleFactory, UserFactory
+from tests.factories import LayerFactory, MembershipFactory, OverrideFactory, ScheduleFactory, UserFactory
 from tests.notifications.handoff_helpers import incident_at, page_at, rota
 
 
@@ -136,8 +137,7 @@ def test_a_mail_server_failing_for_now_is_retried_for_the_people_not_yet_mailed(
 
 
 def test_the_beat_runs_the_shift_end_task_every_minute():
-    assert django_settings.CELERY_BEAT_SCHEDULE["handoff-reports"] == {
-        "task": "notifications.handoff_reports_due", "schedule": 60.0}
+    assert django_settings.CELERY_BEAT_SCHEDULE["handoff-reports"] == {"task": handoff_reports.name, "schedule": 60.0}
 
 
 @pytest.mark.postgres
@@ -165,3 +165,25 @@ def test_beat_runs_at_once_on_two_workers_report_and_mail_a_shift_end_once(setti
         t.join(timeout=60)
     assert len(created) == 1 and HandoffReport.objects.count() == 1
     assert sorted(sent) == [False, True] and len(mail.outbox) == 2
+
+
+def _beat_queries(now) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        handoff_reports_due(now=now)
+    return len(queries)
+
+
+def test_the_beat_task_reads_as_many_queries_for_many_schedules_as_for_one(r):
+    one = _beat_queries(HANDOVER + timedelta(seconds=30))
+    HandoffReport.objects.all().delete()
+    for n in range(10):
+        schedule = ScheduleFactory(team=r.team, name=f"Secondary {n}", time_zone="Europe/Berlin")
+        Schedule.objects.filter(pk=schedule.pk).update(created_at=utc(1, 0))
+        LayerFactory(schedule=schedule, participants=[r.alice, r.bob], turn_unit="days", start_date=date(2026, 3, 22))
+    many = _beat_queries(HANDOVER + timedelta(seconds=30))
+    assert HandoffReport.objects.count() == 11
+    # Each new report is its own savepoint and insert; the reading of schedules does not grow.
+    assert many - one == 10 * 3
