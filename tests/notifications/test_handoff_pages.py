@@ -125,3 +125,22 @@ def test_the_report_page_lists_only_the_schedules_teams_incidents(client, r):
     Incident.objects.filter(pk=theirs.pk).update(status=Incident.Status.ACKNOWLEDGED)
     client.force_login(r.alice)
     assert "Search index stale" not in client.get(page_url(r)).content.decode()
+
+
+def _summary_queries(client, r) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("schedule-handoff-summary", args=[r.schedule.pk])).status_code == 200
+    return len(queries)
+
+
+def test_the_schedule_pages_hand_off_counts_take_as_many_queries_for_many_incidents_as_for_few(client, r):
+    client.force_login(r.alice)
+    _summary_queries(client, r)  # warm up: the session
+    few = _summary_queries(client, r)
+    for n in range(30):
+        incident = incident_at(r.service, datetime(2026, 3, 28, 9, n, tzinfo=UTC), f"Flapping {n}")
+        page_at(incident, r.alice, datetime(2026, 3, 28, 9, n, 30, tzinfo=UTC))
+    assert _summary_queries(client, r) == few
