@@ -131,8 +131,12 @@ def period_check(*, start: datetime, end: datetime) -> None:
         raise HandoffPeriodError(f"A report covers at most {MAX_PERIOD.days} days; ask for a shorter period.")
 
 
+def _label(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
 def _person(user, zone) -> Person:
-    return Person(id=user.pk, name=user.get_full_name() or user.get_username(), zone=zone)
+    return Person(id=user.pk, name=_label(user), zone=zone)
 
 
 def handoff_report(*, schedule: Schedule, start: datetime, end: datetime, now: datetime | None = None) -> ShiftReport:
@@ -160,13 +164,12 @@ def handoff_report(*, schedule: Schedule, start: datetime, end: datetime, now: d
     incident_lines = [
         IncidentLine(id=i.pk, number=i.number, title=i.title, service=i.service.name, severity=i.severity,
                      status=i.status, triggered_at=i.triggered_at, resolved_at=i.resolved_at,
-                     acknowledged_by=i.acknowledged_by and (i.acknowledged_by.get_full_name()
-                                                            or i.acknowledged_by.get_username()) or "")
+                     acknowledged_by=_label(i.acknowledged_by))
         for i in incidents.select_related("service", "acknowledged_by").order_by("-triggered_at", "-id")[:LIST_LIMIT]
     ]
     items = selectors.open_action_items(team_id=schedule.team_id)
     item_lines = [
-        ActionItemLine(id=a.pk, title=a.title, owner=a.owner and (a.owner.get_full_name() or a.owner.get_username()) or "",
+        ActionItemLine(id=a.pk, title=a.title, owner=_label(a.owner),
                        due_on=a.due_on, priority=a.priority, status=a.status,
                        incident_number=a.postmortem.incident.number,
                        overdue=a.due_on is not None and a.due_on < today)
