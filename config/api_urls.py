@@ -9,6 +9,7 @@ from incidents.api.maintenance import MaintenanceWindowViewSet
 from incidents.api.services import ServiceViewSet
 from incidents.api.status_updates import StatusUpdatesView, SubscriptionView
 from incidents.outgoing.api import WebhookEndpointViewSet
+from notifications.handoff.api import HandoffReportView
 from oncall.api.contact_methods import ContactMethodViewSet
 from oncall.api.feeds import CalendarFeedViewSet, MyFeedView
 from oncall.api.layers import LayerViewSet
@@ -58,6 +59,7 @@ urlpatterns = [
     path("v1/me/feed/", MyFeedView.as_view(), name="api-me-feed"),
     path("v1/profile/", ProfileView.as_view(), name="api-profile"),
     path("v1/oncall/", OncallView.as_view(), name="api-oncall"),
+    path("v1/schedules/<int:id>/handoff/", HandoffReportView.as_view(), name="api-schedule-handoff"),
     path("v1/teams/<int:id>/readiness/", TeamReadinessView.as_view(), name="api-team-readiness"),
     path("v1/incidents/<int:incident_id>/", include("incidents.api.workflow")),
     path("v1/incidents/<int:id>/status-updates/", StatusUpdatesView.as_view(), name="api-incident-status-updates"),

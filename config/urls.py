@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from incidents import alert_endpoints
+from notifications.handoff.views import handoff_page, handoff_summary
 from notifications.views import ack_link
 from oncall.sso.views import LoginView
 
@@ -18,6 +19,9 @@ urlpatterns = [
     # PagerDuty's clients post to these exact paths, without a trailing slash.
     re_path(r"^v2/enqueue/?$", alert_endpoints.pagerduty_enqueue, name="pagerduty-enqueue"),
     re_path(r"^v2/change/enqueue/?$", alert_endpoints.pagerduty_change, name="pagerduty-change"),
+    # A schedule's hand-off report lives with the schedule's pages, but in notifications (it reads pages).
+    path("oncall/schedules/<int:pk>/handoff/", handoff_page, name="schedule-handoff"),
+    path("oncall/schedules/<int:pk>/handoff/summary/", handoff_summary, name="schedule-handoff-summary"),
     path("oncall/", include("oncall.urls")),
     path("notifications/", include("notifications.urls")),
     path("a/<str:token>", ack_link, name="ack-link"),

@@ -7,6 +7,7 @@ from .delivery import deliveries_cancel_unneeded
 from .reminders import reminder_email_send
 from .replay import webhook_receipts_prune
 from .escalation import escalate as escalate_one
+from .handoff.sending import handoff_report_send, handoff_reports_due
 from .incident_reminders import incident_resolved_tell, major_incident_page, status_updates_remind_overdue
 from .metrics import sweep_observed
 from .slack.sync import incident_slack_sync
@@ -78,3 +79,15 @@ def page_major_incident_policy(incident_id: int) -> None:
              autoretry_for=(DeliveryError,), max_retries=5, retry_backoff=True)
 def reminder_email(reminder_id: int) -> None:
     reminder_email_send(reminder_id=reminder_id)
+
+
+@shared_task(name="notifications.handoff_reports_due", ignore_result=True, expires=50)
+def handoff_reports() -> None:
+    """Every minute: record the shifts that just ended and email each one's report."""
+    handoff_reports_due()
+
+
+@shared_task(name="notifications.handoff_report_send", acks_late=True, ignore_result=True,
+             autoretry_for=(DeliveryError,), max_retries=5, retry_backoff=True)
+def handoff_report_email(report_id: int) -> None:
+    handoff_report_send(report_id=report_id)
