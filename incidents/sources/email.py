@@ -52,6 +52,8 @@ MAX_TITLE_FROM_BODY = 200
 _IDENTIFYING = ("From", "Subject", "Message-ID", "Date")
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv|vs|antw)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,500})>")
+# The parser keeps a header's raw 8-bit bytes as lone surrogates (surrogateescape).
+_SMUGGLED_BYTES = re.compile("[\udc80-\udcff]")
 _TEXT_URL = re.compile(r"https?://[^\s<>\"'()\[\]]{1,2000}", re.IGNORECASE)
 # Base64 that cannot be decoded gives garbage (or the encoded text itself); bad padding alone is harmless.
 _UNDECODABLE = (email_errors.InvalidBase64LengthDefect, email_errors.InvalidBase64CharactersDefect)
@@ -115,11 +117,30 @@ def message_parts(raw: Any, *, via: str = "raw") -> MailParts:
 
 def _header(message: EmailMessage, name: str, errors: ErrorList) -> str:
     try:
-        value = message.get(name)
-        return "" if value is None else clean_text(str(value))
+        raw = next((value for key, value in message.raw_items() if key.lower() == name.lower()), None)
+        if raw is None:
+            return ""
+        if _SMUGGLED_BYTES.search(raw):
+            return clean_text(" ".join(_raw_header_text(message, raw).split()))
+        return clean_text(str(message.get(name)))
     except Exception:  # the header parser still trips on some malformed headers
         errors.add(f"the {name} header cannot be decoded")
         return ""
+
+
+def _raw_header_text(message: EmailMessage, raw: str) -> str:
+    """A header sent as raw 8-bit bytes instead of RFC 2047 words (Windows tools do this): UTF-8
+    if it is that, else the body's charset, else Windows-1252, as mail clients read it."""
+    data = raw.encode("ascii", "surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    charset = message.get_content_charset() or ""
+    try:
+        return data.decode(charset) if charset and "ascii" not in charset else data.decode("windows-1252", "replace")
+    except (LookupError, UnicodeDecodeError):
+        return data.decode("windows-1252", "replace")
 
 
 def _date(message: EmailMessage) -> datetime | None:
@@ -149,15 +170,19 @@ def _bodies(message: EmailMessage, errors: ErrorList) -> tuple[str, str]:
             part = None
         if part is None or part.get_content_type() != f"text/{subtype}":
             continue
-        if any(isinstance(defect, _UNDECODABLE) for defect in part.defects):
-            errors.add(f"the text/{subtype} part is not valid {part.get('Content-Transfer-Encoding', 'base64')}")
-            continue
         try:
-            found[subtype] = clean_text(part.get_content())
+            content = clean_text(part.get_content())
         except LookupError:
             errors.add(f"the text/{subtype} part's charset {part.get_content_charset()!r} is unknown")
+            continue
         except Exception:
             errors.add(f"the text/{subtype} part cannot be decoded")
+            continue
+        # Decoding records its defects on the part.
+        if any(isinstance(defect, _UNDECODABLE) for defect in part.defects):
+            errors.add(f"the text/{subtype} part is not valid base64")
+        else:
+            found[subtype] = content
     return found["plain"], found["html"]
 
 
