@@ -5,8 +5,9 @@ Pure functions, no database. Every writer (the API, the admin, the services) che
 without further checks, and a value nobody bounded (an interval of 10^20 seconds) once stopped
 every heartbeat check of every team. Parsers stay lenient about what is stored; this is the gate.
 
-Secrets (Grafana's signing secret, an email integration's Mailgun key and basic-auth credentials) are write-only: :func:`config_shown` masks them, and
-:func:`config_merged` keeps a stored secret when an update omits it or sends back its mask.
+Secrets (Grafana's signing secret, an email integration's Mailgun key and basic-auth credentials)
+are write-only: :func:`config_shown` masks them, and :func:`config_merged` keeps a stored secret
+when an update omits it or sends back its mask.
 """
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from .errors import ErrorList, ParseError, describe_type
-from .events import MAX_SOURCE, MAX_SUMMARY, AlertEvent
+from .events import MAX_SOURCE, MAX_SUMMARY, SEVERITIES, AlertEvent
 from .fields import get_config
 from .html_text import html_to_text
 from .links import dedupe_links, make_link
@@ -257,7 +257,7 @@ def _severity(topic: str, config: dict) -> str:
             continue
         found = re.search(rf"(?<!\w){re.escape(word.strip())}(?!\w)", topic, re.IGNORECASE)
         level = severity.strip().lower()
-        if found and level in ("critical", "error", "warning", "info") and (earliest is None or found.start() < earliest[0]):
+        if found and level in SEVERITIES and (earliest is None or found.start() < earliest[0]):
             earliest = (found.start(), level)
     return earliest[1] if earliest else DEFAULT_SEVERITY
 

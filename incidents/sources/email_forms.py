@@ -170,7 +170,8 @@ def _rfc822_date(value: str) -> datetime | None:
     return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def mailgun_signature_problem(*, timestamp: Any, token: Any, signature: Any, signing_key: str, now: float) -> str | None:
+def mailgun_signature_problem(*, timestamp: Any, token: Any, signature: Any, signing_key: str,
+                              now: float) -> str | None:
     """Why a Mailgun post's signature fails (a sentence for the 401), or None when it holds.
 
     The signature is the hex HMAC-SHA256 of ``timestamp + token`` keyed with the signing key; a
@@ -182,10 +183,11 @@ def mailgun_signature_problem(*, timestamp: Any, token: Any, signature: Any, sig
     timestamp, token, signature = timestamp.strip(), token.strip(), signature.strip()
     if not timestamp.isdigit() or len(timestamp) > 12 or len(token) > 200 or not _HEX64.fullmatch(signature):
         return "Mailgun's timestamp, token or signature is malformed."
-    expected = hmac.new(signing_key.encode("utf-8", "surrogatepass"), (timestamp + token).encode("utf-8", "surrogatepass"),
-                        hashlib.sha256).hexdigest()
+    signed = (timestamp + token).encode("utf-8", "surrogatepass")
+    expected = hmac.new(signing_key.encode("utf-8", "surrogatepass"), signed, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected.encode("ascii"), signature.lower().encode("ascii")):
         return "Mailgun's signature does not match this integration's signing key."
     if abs(now - int(timestamp)) > MAILGUN_MAX_AGE_SECONDS:
-        return f"Mailgun's timestamp is more than {MAILGUN_MAX_AGE_SECONDS // 60} minutes from now: refused as a replay."
+        minutes = MAILGUN_MAX_AGE_SECONDS // 60
+        return f"Mailgun's timestamp is more than {minutes} minutes from now: refused as a replay."
     return None

@@ -69,3 +69,25 @@ def test_the_api_refuses_an_invalid_pattern_and_creates_nothing(manager, service
     assert response.status_code == 400
     assert "resolve_pattern" in str(response.json())
     assert not Integration.objects.exists()
+
+
+def test_a_manager_sets_the_patterns_and_mailgun_key_on_the_service_page(client, manager, service):
+    client.force_login(manager)
+    response = client.post(reverse("incidents:integration-add", args=[service.pk]), {
+        "kind": "email", "name": "Nagios mail", "dedup_pattern": r"Alert: (?P<key>\S+)",
+        "resolve_pattern": r"^\*\* RECOVERY", "mailgun_signing_key": "key-from-mailgun-0123"})
+    assert response.status_code == 200
+    assert Integration.objects.get(name="Nagios mail").config == {
+        "dedup_pattern": r"Alert: (?P<key>\S+)", "resolve_pattern": r"^\*\* RECOVERY",
+        "mailgun_signing_key": "key-from-mailgun-0123"}
+    assert "key-from-mailgun-0123" not in response.content.decode()
+
+
+def test_the_page_names_a_bad_pattern_and_refuses_patterns_on_other_kinds(client, manager, service):
+    client.force_login(manager)
+    add = reverse("incidents:integration-add", args=[service.pk])
+    bad = client.post(add, {"kind": "email", "name": "Mail", "resolve_pattern": "(unclosed"})
+    assert bad.status_code == 400 and "is not a valid regular expression" in bad.content.decode()
+    other = client.post(add, {"kind": "generic", "name": "Cron", "dedup_pattern": "x"})
+    assert other.status_code == 400 and "take no such option" in other.content.decode()
+    assert not Integration.objects.exists()
