@@ -246,3 +246,11 @@ def test_with_basic_auth_configured_only_the_right_credentials_pass(client, hook
     assert not Incident.objects.exists()
     right = base64.b64encode(b"sendgrid:s3cret-parse-pass").decode()
     assert client.post(url, data=form, headers={"Authorization": f"Basic {right}"}).status_code == 202
+
+
+def test_the_incident_page_shows_the_mail_body_with_its_line_breaks_and_escaped(client, hook, responder):
+    _, url = hook()
+    post_raw(client, url, b"Subject: disk full\r\n\r\nHost: db1\r\nNote: <script>alert(1)</script>\r\n")
+    client.force_login(responder)
+    page = client.get(f"/incidents/{Incident.objects.get().pk}/").content.decode()
+    assert "Host: db1<br>Note: &lt;script&gt;alert(1)&lt;/script&gt;" in page
