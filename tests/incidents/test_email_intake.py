@@ -5,6 +5,7 @@ import hmac
 import json
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.core.cache import cache
@@ -139,6 +140,14 @@ def test_a_mailgun_parsed_post_opens_an_incident(client, hook):
     assert incident.dedup_key == "subject:db3.example.net"
     assert incident.details["received_via"] == "mailgun"
     assert incident.details["message_id"] == "20261201095802.5120@mon1.example.net"
+
+
+def test_a_mailgun_post_url_encoded_as_it_is_without_attachments_is_read_as_utf8(client, hook):
+    _, url = hook()
+    form = {**form_fixture("mailgun-parsed.json"), "subject": "Température élevée – baie B3"}
+    response = client.post(url, data=urlencode(form), content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 202, response.content
+    assert Incident.objects.get().title == "Température élevée – baie B3"
 
 
 def test_a_mailgun_raw_mime_post_to_the_mime_url_opens_an_incident(client, hook):
