@@ -1,5 +1,7 @@
 """`manage.py receive_email <token>`: one message on standard input, sysexits codes for the MTA."""
 import io
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -82,3 +84,13 @@ def test_over_the_rate_limit_exits_75_so_the_mail_waits_in_the_queue(monkeypatch
     message = (FIXTURES / "nagios-problem.eml").read_bytes()
     receive(monkeypatch, token, message)
     assert exit_code(monkeypatch, token, message) == 75
+
+
+def test_run_by_an_mta_the_process_exits_75_when_the_database_cannot_answer(tmp_path):
+    # A real process, as Postfix's pipe runs it, against a database without Vigil's tables.
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "VIGIL_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
+    result = subprocess.run([sys.executable, "manage.py", "receive_email", "int_anything"], cwd=root, env=env,
+                            input=(FIXTURES / "nagios-problem.eml").read_bytes(), capture_output=True, timeout=120)
+    assert result.returncode == 75, result.stderr.decode()[-2000:]
+    assert b"try again later" in result.stderr
