@@ -218,6 +218,9 @@ OUTGOING_WEBHOOKS_ALLOW_PRIVATE = env_bool("OUTGOING_WEBHOOKS_ALLOW_PRIVATE", Fa
 # --- Intake -----------------------------------------------------------------------------------
 INTAKE_MAX_BODY_BYTES = 512 * 1024
 INTAKE_RATE_LIMIT_PER_MINUTE = env_int("INTAKE_RATE_LIMIT_PER_MINUTE", 6000, minimum=1)
+# The domain whose mail reaches `manage.py receive_email` (or a Mailgun/SendGrid route): an email
+# integration's address is <token>@VIGIL_EMAIL_DOMAIN. Unset, only its HTTP URL is shown.
+VIGIL_EMAIL_DOMAIN = (env_str("VIGIL_EMAIL_DOMAIN") or "").strip().lstrip("@").lower()
 _cache_url = env_str("CACHE_URL")
 # Short socket timeouts: rate limits fail open when the cache is down (incidents/ratelimit.py),
 # and a cache host that drops packets must cost a request half a second, not a minute.

@@ -74,6 +74,9 @@ def integration_urls(*, integration: Integration, token: str) -> dict:
         return {"url": f"{base}/v2/enqueue", "routing_key": token}
     if kind == Integration.Kind.HEARTBEAT:
         return {"url": f"{base}/integrations/{token}/heartbeat/"}
+    if kind == Integration.Kind.EMAIL:
+        domain = settings.VIGIL_EMAIL_DOMAIN
+        return {"url": f"{base}/integrations/{token}/email/", **({"address": f"{token}@{domain}"} if domain else {})}
     return {"url": f"{base}/integrations/{token}/"}
 
 

@@ -43,7 +43,7 @@ def test_seeding_twice_adds_no_rows_and_prints_the_same_facts():
     second = seed_json()
     assert second == first
     assert row_counts() == counts
-    assert counts == {"User": 4, "Team": 1, "Membership": 4, "Service": 1, "Integration": 5, "ApiToken": 1}
+    assert counts == {"User": 4, "Team": 1, "Membership": 4, "Service": 1, "Integration": 6, "ApiToken": 1}
 
 
 def test_json_output_is_one_object_with_every_fact():
@@ -52,7 +52,7 @@ def test_json_output_is_one_object_with_every_fact():
     facts = json.loads(out.getvalue())
     assert set(facts) == {"web_url", "login", "api_token", "integrations"}
     assert facts["web_url"] == PUBLIC_URL
-    assert set(facts["integrations"]) == {"generic", "alertmanager", "grafana", "pagerduty", "heartbeat"}
+    assert set(facts["integrations"]) == {"generic", "alertmanager", "grafana", "pagerduty", "heartbeat", "email"}
 
 
 def logs_in(client, username: str, password: str) -> bool:
@@ -179,3 +179,38 @@ def test_the_heartbeat_named_nightly_expects_a_beat_once_a_day():
     assert "nightly" in heartbeat.name.lower()
     assert heartbeat.config["interval_seconds"] == 24 * 3600
     assert heartbeat.config["grace_seconds"] >= 15 * 60
+
+
+def test_the_email_integration_prints_its_url_and_with_a_mail_domain_its_address(demo_settings):
+    demo_settings.VIGIL_EMAIL_DOMAIN = "alerts.example.com"
+    email = seed_json()["integrations"]["email"]
+    token = urlsplit(email["url"]).path.split("/")[2]
+    assert email["url"] == f"{PUBLIC_URL}/integrations/{token}/email/"
+    assert resolve(urlsplit(email["url"]).path).url_name == "integration-email"
+    assert email["address"] == f"{token}@alerts.example.com"
+    assert hash_secret(token) == Integration.objects.get(kind="email").token_hash
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert email["url"] in out.getvalue() and email["address"] in out.getvalue()
+
+
+def test_without_a_mail_domain_the_email_integration_has_no_address_and_says_how_to_get_one(demo_settings):
+    demo_settings.VIGIL_EMAIL_DOMAIN = ""
+    assert seed_json()["integrations"]["email"]["address"] is None
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "VIGIL_EMAIL_DOMAIN" in out.getvalue()
+
+
+def test_the_demo_email_integration_resolves_a_nagios_problem_with_its_recovery(client):
+    from pathlib import Path
+
+    from incidents.models import Incident
+
+    url = urlsplit(seed_json()["integrations"]["email"]["url"]).path
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "email"
+    for name in ("nagios-problem.eml", "nagios-recovery.eml"):
+        response = client.post(url, data=(fixtures / name).read_bytes(), content_type="message/rfc822")
+        assert response.status_code == 202
+    incident = Incident.objects.get(title__contains="web1.example.net/HTTP")
+    assert (incident.status, incident.severity) == ("resolved", "SEV2")

@@ -45,6 +45,7 @@ class Integration(models.Model):
         GRAFANA = "grafana", "Grafana Alerting"
         PAGERDUTY = "pagerduty", "PagerDuty Events API v2"
         HEARTBEAT = "heartbeat", "Heartbeat"
+        EMAIL = "email", "Email"
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="integrations")
     kind = models.CharField(max_length=20, choices=Kind.choices)
