@@ -10,6 +10,7 @@ Review due dates are counted from the day of resolution in the owner's zone (the
 UTC; teams have no zone of their own): SEV1 three calendar days, SEV2 five business days, others ten
 business days, business days being Monday to Friday (public holidays are not known to Vigil).
 """
+import logging
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,7 @@ from ..status_updates import incident_commander
 from .errors import AlreadyHandled, IncidentError, InvalidTransition
 from .lifecycle import timeline_add
 
+logger = logging.getLogger(__name__)
 Status = Postmortem.Status
 SECTION_NAMES = tuple(name for name, _ in SECTIONS)
 SECTION_LIMIT = 50_000
@@ -104,7 +106,15 @@ def postmortem_create_if_major(*, incident: Incident, by: User | None, via: str)
     """Called by incident_resolve inside its transaction: a SEV1 or SEV2 gets its postmortem at once."""
     if incident.severity not in AUTOMATIC_FOR:
         return None
-    return postmortem_create(incident=incident, by=by, via=via)[0]
+    try:
+        with transaction.atomic():
+            return postmortem_create(incident=incident, by=by, via=via)[0]
+    except Exception:
+        # Resolving is what the responder came to do; a draft that cannot be written (a bug, odd
+        # timeline data) must not undo it. The savepoint drops the half-made postmortem, and the
+        # incident page still offers "Write a postmortem".
+        logger.exception("could not start the postmortem of incident %s", incident.pk)
+        return None
 
 
 _KEEP = object()

@@ -240,3 +240,18 @@ def test_two_reviewers_moving_it_at_once_move_it_once():
     results = run_at_once(2, lambda i: postmortem_status_set(postmortem=postmortem, to="in_review", by=people[i], via=WEB))
     assert sorted(type(r).__name__ for r in results) == ["AlreadyHandled", "Postmortem"], results
     assert incident.timeline.filter(kind="postmortem_status").count() == 1
+
+
+def test_a_draft_that_cannot_be_written_does_not_undo_the_resolve(service, responder, monkeypatch, caplog):
+    incident = IncidentFactory(service=service, severity="SEV1")
+
+    def broken(**kwargs):
+        raise ValueError("odd timeline data")
+
+    monkeypatch.setattr("incidents.services.postmortems.draft_sections", broken)
+    resolved = incident_resolve(incident=incident, by=responder, via=WEB)
+    assert resolved.status == "resolved"
+    assert not Postmortem.objects.filter(incident=incident).exists()
+    assert "could not start the postmortem" in caplog.text
+    monkeypatch.undo()
+    assert postmortem_create(incident=incident, by=responder, via=WEB)[1] is True
