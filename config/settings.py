@@ -318,6 +318,9 @@ SPECTACULAR_SETTINGS = {
         # `via` on the timeline, status updates (the same choices) and the audit log (its own).
         "TimelineEventViaEnum": "incidents.models.TimelineEvent.Via",
         "AuditEntryViaEnum": "oncall.audit.models.AuditEntry.Via",
+        # A postmortem has a `status` of its own besides the incident's.
+        "IncidentStatusEnum": "incidents.models.Incident.Status",
+        "PostmortemStatusEnum": "incidents.models.Postmortem.Status",
     },
 }
 
