@@ -17,7 +17,7 @@ from incidents.services.action_items import (
     open_action_items,
     postmortem_reviews_overdue,
 )
-from tests.incidents.action_item_helpers import postmortem_of, postmortem_world
+from tests.incidents.action_item_helpers import postmortem_world
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +147,8 @@ def test_overdue_items_and_reviews_are_those_past_their_date_and_still_open(w):
     add(w, due_on=today)
     finished = add(w, due_on=today - timedelta(days=1))
     action_item_status_set(item=finished, by=w.manager, status="wont_do")
-    late_review = postmortem_of(postmortem_world(team_name="Search").incident, review_due_on=today - timedelta(days=1))
+    late_review = postmortem_world(team_name="Search").postmortem
+    Postmortem.objects.filter(pk=late_review.pk).update(review_due_on=today - timedelta(days=1), status="in_review")
     reviewed = postmortem_world(team_name="Mobile").postmortem
     Postmortem.objects.filter(pk=reviewed.pk).update(review_due_on=today - timedelta(days=3), status="reviewed")
 
