@@ -266,6 +266,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "webhook-receipts-prune": {"task": "notifications.prune_webhook_receipts", "schedule": 3600.0},
     "outgoing-webhooks-sweep": {"task": "incidents.webhooks_sweep", "schedule": 10.0},
     "status-updates-due": {"task": "notifications.status_updates_due", "schedule": 60.0},
+    "postmortem-follow-ups-due": {"task": "notifications.postmortem_follow_ups_due", "schedule": 600.0},
 }
 
 # --- REST API ---------------------------------------------------------------------------------

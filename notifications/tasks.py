@@ -7,6 +7,7 @@ from .delivery import deliveries_cancel_unneeded
 from .reminders import reminder_email_send
 from .replay import webhook_receipts_prune
 from .escalation import escalate as escalate_one
+from .postmortem_reminders import action_items_remind_overdue, postmortem_reviews_remind_overdue
 from .incident_reminders import incident_resolved_tell, major_incident_page, status_updates_remind_overdue
 from .metrics import sweep_observed
 from .slack.sync import incident_slack_sync
@@ -78,3 +79,10 @@ def page_major_incident_policy(incident_id: int) -> None:
              autoretry_for=(DeliveryError,), max_retries=5, retry_backoff=True)
 def reminder_email(reminder_id: int) -> None:
     reminder_email_send(reminder_id=reminder_id)
+
+
+@shared_task(name="notifications.postmortem_follow_ups_due", ignore_result=True, expires=600)
+def postmortem_follow_ups_due() -> None:
+    """Every few minutes: remind the owners of overdue action items and postmortem reviews."""
+    action_items_remind_overdue()
+    postmortem_reviews_remind_overdue()
