@@ -7,6 +7,7 @@ from incidents.api.action_items import ActionItemViewSet
 from incidents.api.incidents import IncidentViewSet
 from incidents.api.integrations import IntegrationViewSet
 from incidents.api.maintenance import MaintenanceWindowViewSet
+from incidents.api.postmortems import PostmortemViewSet
 from incidents.api.services import ServiceViewSet
 from incidents.api.status_updates import StatusUpdatesView, SubscriptionView
 from incidents.outgoing.api import WebhookEndpointViewSet
@@ -32,6 +33,7 @@ router.register("incidents", IncidentViewSet, basename="api-incident")
 router.register("services", ServiceViewSet, basename="api-service")
 router.register("integrations", IntegrationViewSet, basename="api-integration")
 router.register("maintenance-windows", MaintenanceWindowViewSet, basename="api-maintenance-window")
+router.register("postmortems", PostmortemViewSet, basename="api-postmortem")
 router.register("action-items", ActionItemViewSet, basename="api-action-item")
 router.register("teams", TeamViewSet, basename="api-team")
 router.register("memberships", MembershipViewSet, basename="api-membership")

@@ -43,7 +43,7 @@ INCIDENT_LIST_FILTERS: dict[str, tuple[str, ...] | None] = {
 
 def incidents_listed(*, user: User | AnonymousUser, status: str) -> QuerySet[Incident]:
     """The incident list for one status tab (see INCIDENT_LIST_FILTERS), newest first."""
-    qs = incidents_visible_to(user).select_related("acknowledged_by", "assignee", "resolved_by").order_by("-triggered_at", "-id")
+    qs = incidents_visible_to(user).select_related("acknowledged_by", "assignee", "resolved_by", "postmortem").order_by("-triggered_at", "-id")
     statuses = INCIDENT_LIST_FILTERS[status]
     return qs if statuses is None else qs.filter(status__in=statuses)
 

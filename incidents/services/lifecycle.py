@@ -169,12 +169,21 @@ def incident_mitigate(*, incident: Incident, by: User | None, via: str, note: st
 
 
 def incident_resolve(*, incident: Incident, by: User | None, via: str, note: str = "") -> Incident:
-    return transition(
-        incident=incident, to=Status.RESOLVED, allowed_from=Incident.OPEN_STATUSES, by=by, via=via,
-        kind="resolved", text=note or f"Resolved by {who_did(by)}",
-        changes={"resolved_at": timezone.now(), "resolved_by": by, "next_escalation_at": None,
-                 "unreachable_since": None},
-    )
+    """Closes the incident; a SEV1 or SEV2 gets its postmortem in the same transaction (once: one
+    made before a reopen is kept)."""
+    # Imported here: postmortems reads the commander rule of incidents/status_updates.py, which
+    # imports this package.
+    from .postmortems import postmortem_create_if_major
+
+    with transaction.atomic():
+        resolved = transition(
+            incident=incident, to=Status.RESOLVED, allowed_from=Incident.OPEN_STATUSES, by=by, via=via,
+            kind="resolved", text=note or f"Resolved by {who_did(by)}",
+            changes={"resolved_at": timezone.now(), "resolved_by": by, "next_escalation_at": None,
+                     "unreachable_since": None},
+        )
+        postmortem_create_if_major(incident=resolved, by=by, via=via)
+    return resolved
 
 
 def incident_reopen(*, incident: Incident, by: User | None, via: str, reason: str = "") -> Incident:
