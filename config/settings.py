@@ -310,8 +310,9 @@ SPECTACULAR_SETTINGS = {
         # `via` on the timeline, status updates (the same choices) and the audit log (its own).
         "TimelineEventViaEnum": "incidents.models.TimelineEvent.Via",
         "AuditEntryViaEnum": "oncall.audit.models.AuditEntry.Via",
-        # Postmortem action items' own status and priority; the incidents' status keeps the name it had.
+        # Postmortems' and their action items' own statuses; the incidents' status keeps the name it had.
         "StatusEnum": "incidents.models.Incident.Status",
+        "PostmortemStatusEnum": "incidents.models.Postmortem.Status",
         "ActionItemStatusEnum": "incidents.models.ActionItem.Status",
         "ActionItemPriorityEnum": "incidents.models.ActionItem.Priority",
     },

@@ -1,11 +1,12 @@
 """A team with a resolved incident and its postmortem, for the action item tests."""
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.utils import timezone
 
 from incidents.models import Postmortem
 from incidents.services import incident_resolve
+from incidents.services.postmortems import postmortem_create
 from oncall.models import Membership
 from tests.factories import IncidentFactory, MembershipFactory, ServiceFactory, UserFactory
 
@@ -21,11 +22,13 @@ class PostmortemWorld:
     postmortem: object
 
 
-def postmortem_of(incident, *, owner=None, status=Postmortem.Status.DRAFT, review_due_on: date | None = None):
-    """The postmortem row as the postmortem service would create it (its branch owns that service)."""
-    return Postmortem.objects.create(
-        incident=incident, team_id=incident.team_id, owner=owner, status=status, created_by=owner,
-        review_due_on=review_due_on or timezone.localdate() + timedelta(days=5))
+def postmortem_of(incident, *, owner=None):
+    """The incident's postmortem (resolving a SEV1/SEV2 makes one), owned by `owner`, due in five days."""
+    postmortem, _ = postmortem_create(incident=incident, by=owner, via="web")
+    Postmortem.objects.filter(pk=postmortem.pk).update(
+        owner=owner, review_due_on=timezone.localdate() + timedelta(days=5))
+    postmortem.refresh_from_db()
+    return postmortem
 
 
 def postmortem_world(*, team_name="Payments") -> PostmortemWorld:

@@ -216,3 +216,31 @@ _numbers = iter(range(1, 10_000))
 
 def next_number():
     return next(_numbers)
+
+
+def test_the_postmortem_page_refuses_to_close_while_an_item_has_no_owner_until_it_gets_one(client, w):
+    Postmortem.objects.filter(pk=w.postmortem.pk).update(status="reviewed")
+    item = add(w, title="Runbook for declines")
+    client.force_login(w.manager)
+    response = client.post(f"/postmortems/{w.postmortem.pk}/status/", {"to": "closed"}, follow=True)
+    assert "Give every action item an owner before closing" in response.content.decode()
+    assert "“Runbook for declines”" in response.content.decode()
+    w.postmortem.refresh_from_db()
+    assert w.postmortem.status == "reviewed"
+
+    prefix = f"ai{item.pk}-"
+    client.post(f"/action-items/{item.pk}/", {prefix + "title": item.title, prefix + "owner": w.alice.pk,
+                                              prefix + "priority": "medium"})
+    client.post(f"/postmortems/{w.postmortem.pk}/status/", {"to": "closed"})
+    w.postmortem.refresh_from_db()
+    assert w.postmortem.status == "closed"
+
+
+def test_the_postmortem_page_shows_the_action_items_with_their_controls(client, w):
+    add(w, title="Late one", owner=w.alice, due_on=TODAY() - timedelta(days=1))
+    client.force_login(w.alice)
+    html = client.get(f"/postmortems/{w.postmortem.pk}/").content.decode()
+    assert 'id="action-items"' in html and "Late one" in html and "Add an action item" in html
+    client.force_login(w.viewer)
+    html = client.get(f"/postmortems/{w.postmortem.pk}/").content.decode()
+    assert "Late one" in html and "Add an action item" not in html

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from incidents.models import ActionItem
+from incidents.models import ActionItem, Postmortem
 from incidents.services.action_items import action_item_add
 from tests.factories import ApiClient
 from tests.incidents.action_item_helpers import postmortem_world
@@ -127,3 +127,14 @@ def test_the_list_runs_as_many_queries_for_50_items_as_for_1(w):
     fifty, shown_after = counted()
     assert (shown, shown_after) == (1, 50)
     assert fifty == one
+
+
+def test_the_api_refuses_to_close_a_postmortem_while_an_item_has_no_owner(w):
+    Postmortem.objects.filter(pk=w.postmortem.pk).update(status="reviewed")
+    item = add(w, title="Runbook for declines")
+    api = ApiClient(w.manager)
+    response = api.post(f"/api/v1/postmortems/{w.postmortem.pk}/status/", {"status": "closed"})
+    assert response.status_code == 400
+    assert "“Runbook for declines”" in response.json()["detail"]
+    assert api.patch(f"{URL}{item.pk}/", {"owner": w.alice.pk}).status_code == 200
+    assert api.post(f"/api/v1/postmortems/{w.postmortem.pk}/status/", {"status": "closed"}).status_code == 200

@@ -13,6 +13,7 @@ from incidents.services.action_items import action_item_add, action_item_status_
 from notifications.models import Reminder
 from notifications.tasks import postmortem_follow_ups_due, reminder_email
 from tests.factories import MembershipFactory, UserFactory
+from tests.incidents.action_item_helpers import postmortem_of
 from tests.notifications.engine_helpers import paging_setup, run_due_work
 
 ALICE_SMS = "+14155550101"
@@ -26,8 +27,7 @@ def world(db, twilio_fake, settings):
     incident, _ = incident_trigger(service=world["service"], title="Checkout 5xx", severity="SEV2")
     incident = incident_resolve(incident=incident, by=world["alice"], via="web")
     world["incident"] = incident
-    world["postmortem"] = Postmortem.objects.create(
-        incident=incident, team=world["team"], owner=world["carol"], review_due_on=timezone.localdate() + timedelta(days=5))
+    world["postmortem"] = postmortem_of(incident, owner=world["carol"])
     return world
 
 
@@ -37,7 +37,7 @@ def item_due_in(world, days, **fields):
 
 
 def test_an_overdue_action_item_reminds_its_owner_once_through_their_rules(world, twilio_fake):
-    item_due_in(world, 2, owner=world["alice"])
+    item = item_due_in(world, 2, owner=world["alice"])
     with time_machine.travel(timezone.now() + timedelta(days=2), tick=False):
         postmortem_follow_ups_due()  # due today: not overdue yet
         run_due_work()
@@ -52,7 +52,8 @@ def test_an_overdue_action_item_reminds_its_owner_once_through_their_rules(world
         run_due_work()
     assert twilio_fake.sent_to(ALICE_SMS) == 1
     sms = twilio_fake.messages[-1]["body"]
-    assert "Add a 5xx alert per region" in sms and f"/incidents/{world['incident'].pk}/" in sms
+    assert "Add a 5xx alert per region" in sms
+    assert sms.endswith(f"/postmortems/{world['postmortem'].pk}/#action-item-{item.pk}")
     line = world["incident"].timeline.get(kind="reminder", data__action_item__isnull=False)
     assert line.text.startswith("Reminded alice: action item “Add a 5xx alert per region” is overdue")
 
