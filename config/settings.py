@@ -310,9 +310,10 @@ SPECTACULAR_SETTINGS = {
         # `via` on the timeline, status updates (the same choices) and the audit log (its own).
         "TimelineEventViaEnum": "incidents.models.TimelineEvent.Via",
         "AuditEntryViaEnum": "oncall.audit.models.AuditEntry.Via",
-        # Postmortems' and their action items' own statuses; the incidents' status keeps the name it had.
-        "StatusEnum": "incidents.models.Incident.Status",
+        # A postmortem has a `status` of its own besides the incident's.
+        "IncidentStatusEnum": "incidents.models.Incident.Status",
         "PostmortemStatusEnum": "incidents.models.Postmortem.Status",
+        # So do its action items, and a priority.
         "ActionItemStatusEnum": "incidents.models.ActionItem.Status",
         "ActionItemPriorityEnum": "incidents.models.ActionItem.Priority",
     },
