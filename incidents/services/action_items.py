@@ -140,7 +140,7 @@ def action_item_update(
     if "ticket_url" in changes:
         checked["ticket_url"] = _ticket_url(changes["ticket_url"])
     with transaction.atomic():
-        current = ActionItem.objects.select_for_update().select_related("owner").get(pk=item.pk)
+        current = ActionItem.objects.select_for_update(of=("self",)).select_related("owner").get(pk=item.pk)
         changed = {k: v for k, v in checked.items() if getattr(current, k) != v}
         if changed:
             before = _describe(current)
