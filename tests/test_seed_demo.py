@@ -7,9 +7,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import RequestFactory
-from django.urls import resolve
+from django.urls import resolve, reverse
 
-from incidents.models import Integration, Service
+from incidents.demo_postmortem import DEDUP_KEY as POSTMORTEM_DEDUP_KEY
+from incidents.models import Incident, Integration, Postmortem, Service, TimelineEvent
+from incidents.response_review import response_review
 from incidents.services import integration_rotate_token
 from oncall.auth import ApiTokenAuthentication
 from oncall.models import ApiToken, Membership, Team, hash_secret
@@ -179,3 +181,33 @@ def test_the_heartbeat_named_nightly_expects_a_beat_once_a_day():
     assert "nightly" in heartbeat.name.lower()
     assert heartbeat.config["interval_seconds"] == 24 * 3600
     assert heartbeat.config["grace_seconds"] >= 15 * 60
+
+
+def test_the_demo_has_a_resolved_sev1_whose_prefilled_postmortem_a_new_user_finds(client):
+    seed_json()
+    demo = User.objects.get(username="demo")
+    incident = Incident.objects.get(dedup_key=POSTMORTEM_DEDUP_KEY)
+    assert (incident.status, incident.severity) == ("resolved", "SEV1")
+    postmortem = Postmortem.objects.get(incident=incident)
+    assert postmortem.owner == demo and postmortem.status == "draft"
+    assert "Draft written by Vigil" in postmortem.summary
+    for line in ("Status update", "Evidence added", "Pinned in Slack", "Mitigated", "Resolved"):
+        assert line in postmortem.timeline
+    assert "TLS handshake failed" in postmortem.timeline and "1,800 failed checkouts" in postmortem.impact
+    review = response_review(incident=incident)
+    assert review.evidence_first is True
+    assert {m.key: int(m.after.total_seconds() // 60) for m in review.measures if m.key != "resolved"} == {
+        "acknowledged": 3, "first_update": 9, "mitigated": 24}
+    client.force_login(demo)
+    listed = client.get(reverse("incidents:list") + "?status=resolved").content.decode()
+    assert reverse("incidents:postmortem", args=[postmortem.pk]) in listed
+    assert reverse("incidents:postmortem", args=[postmortem.pk]) in client.get(reverse("incidents:postmortems")).content.decode()
+
+
+def test_seeding_again_keeps_the_one_postmortem_and_what_was_written_in_it():
+    seed_json()
+    Postmortem.objects.update(went_well="Rollback took 7 minutes")
+    counts = (Postmortem.objects.count(), TimelineEvent.objects.count())
+    seed_json()
+    assert (Postmortem.objects.count(), TimelineEvent.objects.count()) == counts == (1, counts[1])
+    assert Postmortem.objects.get().went_well == "Rollback took 7 minutes"

@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from incidents.demo_postmortem import seed_resolved_major_incident
 from incidents.demo_response import seed_incident_mid_response
 from incidents.models import Integration, Service
 from incidents.selectors import integration_urls
@@ -234,6 +235,7 @@ def seed() -> dict:
         integrations = seed_integrations(service=service, credentials=credentials)
         api_token = seed_api_token(user=demo, credentials=credentials)
         seed_incident_mid_response(service=service, demo=demo, responders=responders)
+        seed_resolved_major_incident(service=service, demo=demo, responders=responders)
         # Written before the commit: if writing fails, the new hashes roll back with it.
         credentials.save()
     return {
