@@ -77,7 +77,7 @@ def postmortem_create(*, incident: Incident, by: User | None, via: str) -> tuple
     Only a resolved incident gets a new one; one made before a reopen is kept."""
     with transaction.atomic():
         # The incident row's lock: two people (or a resolve and a person) asking at once make one.
-        locked = Incident.objects.select_for_update().select_related("service", "resolved_by").get(pk=incident.pk)
+        locked = Incident.objects.select_for_update(of=("self",)).select_related("service", "resolved_by").get(pk=incident.pk)
         existing = Postmortem.objects.filter(incident=locked).first()
         if existing is not None:
             return existing, False
@@ -127,7 +127,7 @@ def postmortem_update(
             team_id=postmortem.team_id, user=owner, role__in=RESPONDING_ROLES).exists():
         raise IncidentError(f"The owner must be a responder or manager of team {postmortem.team}.")
     with transaction.atomic():
-        locked = Postmortem.objects.select_for_update().select_related("owner", "incident").get(pk=postmortem.pk)
+        locked = Postmortem.objects.select_for_update(of=("self",)).select_related("owner", "incident").get(pk=postmortem.pk)
         changed = [name for name, text in sections.items() if getattr(locked, name) != text]
         if changed and locked.status not in EDITABLE:
             raise InvalidTransition(f"This postmortem is {locked.get_status_display().lower()}; move it back to "
