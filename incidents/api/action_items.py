@@ -26,6 +26,8 @@ class ActionItemSerializer(serializers.ModelSerializer):
     owner_username = serializers.CharField(source="owner.username", read_only=True, allow_null=True)
     created_by = serializers.CharField(source="created_by.username", read_only=True, allow_null=True)
     overdue = serializers.SerializerMethodField(help_text="Open or in progress, and past its due date.")
+    # A string, not a "uri": empty when the item has no ticket.
+    ticket_url = serializers.CharField(read_only=True, help_text="The ticket's http(s) link; empty for none.")
 
     class Meta:
         model = ActionItem
