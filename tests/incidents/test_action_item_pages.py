@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from incidents.models import ActionItem, IncidentTask, Postmortem
 from incidents.services.action_items import action_item_add, action_item_status_set, postmortem_action_items
+from tests.factories import UserFactory
 from tests.incidents.action_item_helpers import postmortem_world
 
 pytestmark = pytest.mark.django_db
@@ -209,6 +210,37 @@ def test_the_overdue_page_runs_as_many_queries_for_many_rows_as_for_one(client, 
     one = count()
     grow(10)
     assert count() == one
+
+
+@pytest.mark.parametrize("path", ["/postmortems/{pk}/", "/oncall/profile/"])
+def test_the_postmortem_page_and_the_profile_run_as_many_queries_for_many_items_as_for_one(client, w, path):
+    """Each item with an owner of its own and an incident task it came from."""
+    client.force_login(w.alice)
+    url = path.format(pk=w.postmortem.pk)
+    today = TODAY()
+
+    def grow(n):
+        for _ in range(n):
+            i = next_number()
+            owner = w.team.memberships.create(user=UserFactory(username=f"owner{i}"), role="responder").user
+            task = IncidentTask.objects.create(incident=w.incident, title=f"qc task {i}", owner=owner)
+            add(w, title=f"qc item {i}", owner=owner, due_on=today - timedelta(days=i % 3), incident_task=task)
+            add(w, title=f"qc mine {i}", owner=w.alice, due_on=today + timedelta(days=i % 5),
+                ticket_url=f"https://jira.example/PAY-{i}")
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(queries), response.content.decode().count("qc ")
+
+    grow(1)
+    count()
+    one, shown = count()
+    grow(15)
+    many, shown_after = count()
+    assert shown_after > shown
+    assert many == one
 
 
 _numbers = iter(range(1, 10_000))
