@@ -23,14 +23,11 @@ CHUNK = 500
 
 
 def _chunks(queryset, size: int = CHUNK) -> Iterable[list]:
-    chunk = []
-    for row in queryset.iterator(chunk_size=size):
-        chunk.append(row)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    # Read whole, then in chunks: the reminders write while we go, which an open server-side
+    # cursor on the same connection would have to outlive. Overdue rows number in the thousands.
+    rows = list(queryset)
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
 
 
 def _already_reminded(keys: list[str]) -> set[str]:
