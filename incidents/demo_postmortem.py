@@ -14,10 +14,14 @@ from django.contrib.auth.models import User
 from django.db.models import Max
 from django.utils import timezone
 
-from .models import Incident, IncidentFinding, IncidentRole, IncidentTask, Service, Severity, StatusUpdate, TimelineEvent
+from .models import (
+    Incident, IncidentFinding, IncidentRole, IncidentTask, Service, Severity, StatusUpdate, TimelineEvent,
+)
 from .services import incident_acknowledge, incident_mitigate, incident_resolve, incident_trigger, timeline_add
 from .status_updates import status_update_post
-from .workflow import incident_action_choose, incident_finding_add, incident_role_assign, incident_task_add, incident_task_toggle
+from .workflow import (
+    incident_action_choose, incident_finding_add, incident_role_assign, incident_task_add, incident_task_toggle,
+)
 
 DEDUP_KEY = "demo-payments-503"
 TITLE = "Card payments fail with HTTP 503"

@@ -4,7 +4,8 @@ section written with its live preview, saved, and taken through review; nothing 
 and axe-core finds nothing serious on the postmortem pages.
 
 The walk is a list of steps, each a small function of the page: the action items' step ("add an
-action item with an owner") slots in between saving and the review."""
+action item with an owner") slots in between saving and the review. Screenshots of each step go
+to the test's tmp_path."""
 import pytest
 from django.contrib.auth.models import User
 
@@ -87,11 +88,12 @@ WALK = [
 
 
 def test_a_responder_writes_a_postmortem_with_a_live_preview_and_takes_it_to_reviewed_on_a_phone(
-        live_server, phone, demo_like):
+        live_server, phone, demo_like, tmp_path):
     page = phone
     log_in_with_cookie(page, live_server, demo_like["demo"])
-    for step in WALK:
+    for number, step in enumerate(WALK, 1):
         step(page, live_server, demo_like)
+        page.screenshot(path=str(tmp_path / f"{number}-{step.__name__}.png"), full_page=True)
         assert sideways_overflow(page) <= 0, step.__name__
     postmortem = Postmortem.objects.get(pk=demo_like["postmortem"].pk)
     assert postmortem.status == "reviewed" and "**expired**" in postmortem.root_causes

@@ -10,6 +10,7 @@ Review due dates are counted from the day of resolution in the owner's zone (the
 UTC; teams have no zone of their own): SEV1 three calendar days, SEV2 five business days, others ten
 business days, business days being Monday to Friday (public holidays are not known to Vigil).
 """
+import logging
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,7 @@ from ..status_updates import incident_commander
 from .errors import AlreadyHandled, IncidentError, InvalidTransition
 from .lifecycle import timeline_add
 
+logger = logging.getLogger(__name__)
 Status = Postmortem.Status
 SECTION_NAMES = tuple(name for name, _ in SECTIONS)
 SECTION_LIMIT = 50_000
@@ -77,7 +79,8 @@ def postmortem_create(*, incident: Incident, by: User | None, via: str) -> tuple
     Only a resolved incident gets a new one; one made before a reopen is kept."""
     with transaction.atomic():
         # The incident row's lock: two people (or a resolve and a person) asking at once make one.
-        locked = Incident.objects.select_for_update(of=("self",)).select_related("service", "resolved_by").get(pk=incident.pk)
+        locked = (Incident.objects.select_for_update(of=("self",)).select_related("service", "resolved_by")
+                  .get(pk=incident.pk))
         existing = Postmortem.objects.filter(incident=locked).first()
         if existing is not None:
             return existing, False
@@ -93,7 +96,8 @@ def postmortem_create(*, incident: Incident, by: User | None, via: str) -> tuple
             **draft_sections(incident=locked, zone=zone),
         )
         timeline_add(incident=locked, kind="postmortem_created", actor=by, via=via,
-                     text=f"Postmortem started; owner {owner or 'nobody yet'}, review due {postmortem.review_due_on:%Y-%m-%d}",
+                     text=f"Postmortem started; owner {owner or 'nobody yet'}, "
+                          f"review due {postmortem.review_due_on:%Y-%m-%d}",
                      data={"postmortem": postmortem.pk, "owner": owner.pk if owner else None})
     return postmortem, True
 
@@ -102,7 +106,15 @@ def postmortem_create_if_major(*, incident: Incident, by: User | None, via: str)
     """Called by incident_resolve inside its transaction: a SEV1 or SEV2 gets its postmortem at once."""
     if incident.severity not in AUTOMATIC_FOR:
         return None
-    return postmortem_create(incident=incident, by=by, via=via)[0]
+    try:
+        with transaction.atomic():
+            return postmortem_create(incident=incident, by=by, via=via)[0]
+    except Exception:
+        # Resolving is what the responder came to do; a draft that cannot be written (a bug, odd
+        # timeline data) must not undo it. The savepoint drops the half-made postmortem, and the
+        # incident page still offers "Write a postmortem".
+        logger.exception("could not start the postmortem of incident %s", incident.pk)
+        return None
 
 
 _KEEP = object()
@@ -127,7 +139,8 @@ def postmortem_update(
             team_id=postmortem.team_id, user=owner, role__in=RESPONDING_ROLES).exists():
         raise IncidentError(f"The owner must be a responder or manager of team {postmortem.team}.")
     with transaction.atomic():
-        locked = Postmortem.objects.select_for_update(of=("self",)).select_related("owner", "incident").get(pk=postmortem.pk)
+        locked = (Postmortem.objects.select_for_update(of=("self",)).select_related("owner", "incident")
+                  .get(pk=postmortem.pk))
         changed = [name for name, text in sections.items() if getattr(locked, name) != text]
         if changed and locked.status not in EDITABLE:
             raise InvalidTransition(f"This postmortem is {locked.get_status_display().lower()}; move it back to "

@@ -26,7 +26,8 @@ from incidents.services.postmortems import (
 from incidents.status_updates import status_update_post
 from incidents.workflow import incident_finding_add, incident_role_assign
 from oncall.models import Membership, Profile
-from tests.factories import IncidentFactory, MembershipFactory
+from tests.factories import IncidentFactory, MembershipFactory, ServiceFactory
+from tests.incidents.test_services import _run_at_once as run_at_once
 
 pytestmark = pytest.mark.django_db
 WEB = TimelineEvent.Via.WEB
@@ -212,3 +213,45 @@ def test_response_review_measures_from_the_first_trigger_and_counts_evidence_bef
                      "mitigated": timedelta(minutes=30), "resolved": timedelta(minutes=75)}
     assert (review.reopened, review.evidence_before_change, review.evidence_after_change) == (1, 1, 1)
     assert review.evidence_first is True
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_people_starting_the_postmortem_at_once_make_one():
+    service = ServiceFactory()
+    people = [MembershipFactory(team=service.team).user for _ in range(4)]
+    incident = IncidentFactory(service=service)
+    incident_resolve(incident=incident, by=people[0], via=WEB)
+    results = run_at_once(4, lambda i: postmortem_create(incident=incident, by=people[i], via=WEB))
+    assert all(isinstance(r, tuple) for r in results), results
+    assert sum(created for _, created in results) == 1
+    assert {postmortem.pk for postmortem, _ in results} == {Postmortem.objects.get(incident=incident).pk}
+    assert incident.timeline.filter(kind="postmortem_created").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_reviewers_moving_it_at_once_move_it_once():
+    service = ServiceFactory()
+    people = [MembershipFactory(team=service.team).user for _ in range(2)]
+    incident = IncidentFactory(service=service)
+    incident_resolve(incident=incident, by=people[0], via=WEB)
+    postmortem, _ = postmortem_create(incident=incident, by=people[0], via=WEB)
+    results = run_at_once(2, lambda i: postmortem_status_set(postmortem=postmortem, to="in_review", by=people[i], via=WEB))
+    assert sorted(type(r).__name__ for r in results) == ["AlreadyHandled", "Postmortem"], results
+    assert incident.timeline.filter(kind="postmortem_status").count() == 1
+
+
+def test_a_draft_that_cannot_be_written_does_not_undo_the_resolve(service, responder, monkeypatch, caplog):
+    incident = IncidentFactory(service=service, severity="SEV1")
+
+    def broken(**kwargs):
+        raise ValueError("odd timeline data")
+
+    monkeypatch.setattr("incidents.services.postmortems.draft_sections", broken)
+    resolved = incident_resolve(incident=incident, by=responder, via=WEB)
+    assert resolved.status == "resolved"
+    assert not Postmortem.objects.filter(incident=incident).exists()
+    assert "could not start the postmortem" in caplog.text
+    monkeypatch.undo()
+    assert postmortem_create(incident=incident, by=responder, via=WEB)[1] is True
