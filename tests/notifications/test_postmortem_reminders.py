@@ -115,3 +115,8 @@ def test_an_overdue_review_reminds_the_postmortem_owner_once_and_a_reviewed_one_
         status="reviewed", review_due_on=timezone.localdate() - timedelta(days=2))
     postmortem_follow_ups_due()
     assert Reminder.objects.count() == 1
+
+
+def test_beat_runs_the_follow_up_reminders(settings):
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert postmortem_follow_ups_due.name in tasks
