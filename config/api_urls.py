@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from incidents.api.action_items import ActionItemViewSet
 from incidents.api.incidents import IncidentViewSet
 from incidents.api.integrations import IntegrationViewSet
 from incidents.api.maintenance import MaintenanceWindowViewSet
@@ -34,6 +35,7 @@ router.register("services", ServiceViewSet, basename="api-service")
 router.register("integrations", IntegrationViewSet, basename="api-integration")
 router.register("maintenance-windows", MaintenanceWindowViewSet, basename="api-maintenance-window")
 router.register("postmortems", PostmortemViewSet, basename="api-postmortem")
+router.register("action-items", ActionItemViewSet, basename="api-action-item")
 router.register("teams", TeamViewSet, basename="api-team")
 router.register("memberships", MembershipViewSet, basename="api-membership")
 router.register("tokens", ApiTokenViewSet, basename="api-token")

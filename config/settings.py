@@ -275,6 +275,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "outgoing-webhooks-sweep": {"task": "incidents.webhooks_sweep", "schedule": 10.0},
     "status-updates-due": {"task": "notifications.status_updates_due", "schedule": 60.0},
     "handoff-reports": {"task": "notifications.handoff_reports_due", "schedule": 60.0},
+    "postmortem-follow-ups-due": {"task": "notifications.postmortem_follow_ups_due", "schedule": 600.0},
 }
 
 # --- REST API ---------------------------------------------------------------------------------
@@ -321,6 +322,9 @@ SPECTACULAR_SETTINGS = {
         # A postmortem has a `status` of its own besides the incident's.
         "IncidentStatusEnum": "incidents.models.Incident.Status",
         "PostmortemStatusEnum": "incidents.models.Postmortem.Status",
+        # So do its action items, and a priority.
+        "ActionItemStatusEnum": "incidents.models.ActionItem.Status",
+        "ActionItemPriorityEnum": "incidents.models.ActionItem.Priority",
     },
 }
 

@@ -55,7 +55,8 @@ LABELS = {
 def response_review(*, incident: Incident, events: list[TimelineEvent] | None = None) -> ResponseReview:
     """`events`: the incident's timeline oldest first, when the caller has read it already."""
     if events is None:
-        events = list(incident.timeline.only("at", "kind", "data").order_by("at", "id"))
+        # With the incident: the related manager reads each row's incident_id, one query a row if deferred.
+        events = list(incident.timeline.only("incident", "at", "kind", "data").order_by("at", "id"))
     first: dict[str, datetime] = {}
     last_resolved = None
     removed = {e.data.get("finding") for e in events if e.kind == "evidence_removed" and isinstance(e.data, dict)}

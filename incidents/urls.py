@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .views import action_items as action_item_views
 from .views import incidents as views
 from .views import panel as panel_views
 from .views import postmortems as postmortem_views
@@ -15,6 +16,7 @@ urlpatterns = [
     path("incidents/<int:pk>/notes/", views.incident_note, name="note"),
     path("incidents/<int:pk>/reassign/", views.incident_reassign_view, name="reassign"),
     *service_pages.urlpatterns,
+    *action_item_views.urlpatterns,
     path("incidents/<int:pk>/severity/", severity_views.incident_severity_view, name="severity"),
     path("incidents/<int:pk>/status-updates/", status_update_views.status_update_create, name="status_update"),
     path("incidents/<int:pk>/follow/", status_update_views.incident_follow, name="follow"),

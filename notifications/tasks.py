@@ -8,6 +8,7 @@ from .reminders import reminder_email_send
 from .replay import webhook_receipts_prune
 from .escalation import escalate as escalate_one
 from .handoff.sending import handoff_report_send, handoff_reports_due
+from .postmortem_reminders import action_items_remind_overdue, postmortem_reviews_remind_overdue
 from .incident_reminders import incident_resolved_tell, major_incident_page, status_updates_remind_overdue
 from .metrics import sweep_observed
 from .slack.sync import incident_slack_sync
@@ -91,3 +92,10 @@ def handoff_reports() -> None:
              autoretry_for=(DeliveryError,), max_retries=5, retry_backoff=True)
 def handoff_report_email(report_id: int) -> None:
     handoff_report_send(report_id=report_id)
+
+
+@shared_task(name="notifications.postmortem_follow_ups_due", ignore_result=True, expires=600)
+def postmortem_follow_ups_due() -> None:
+    """Every few minutes: remind the owners of overdue action items and postmortem reviews."""
+    action_items_remind_overdue()
+    postmortem_reviews_remind_overdue()

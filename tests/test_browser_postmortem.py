@@ -57,6 +57,20 @@ def save(page, live_server, world):
     assert page.locator("#section-root_causes strong").inner_text() == "expired"
 
 
+def add_an_action_item_with_an_owner(page, live_server, world):
+    form = page.locator("form.ai-add")
+    form.get_by_label("Action item").fill("Alert 30 days before a client certificate expires")
+    form.get_by_label("Owner").select_option(label="alice")
+    form.get_by_label("Due").fill("2030-01-31")
+    form.get_by_label("Priority").select_option("high")
+    form.get_by_label("Ticket link").fill("https://tickets.example.com/browse/PAY-2231")
+    form.get_by_role("button", name="Add action item").click()
+    page.wait_for_url(f"**/postmortems/{world['postmortem'].pk}/#action-items")
+    item = world["postmortem"].action_items.get(title="Alert 30 days before a client certificate expires")
+    row = page.locator(f"#action-item-{item.pk}").inner_text()
+    assert "alice" in row and "31 Jan 2030" in row and "High priority" in row and "PAY-2231" in row
+
+
 def move_it_to_reviewed(page, live_server, world):
     page.get_by_role("button", name="Send for review").click()
     page.locator("#postmortem-status", has_text="In review").wait_for()
@@ -68,7 +82,7 @@ WALK = [
     open_the_postmortem_from_the_incident_list,
     write_a_section_and_watch_the_preview,
     save,
-    # add_an_action_item_with_an_owner (action items, issue 12 §2) goes here.
+    add_an_action_item_with_an_owner,
     move_it_to_reviewed,
 ]
 
@@ -83,6 +97,7 @@ def test_a_responder_writes_a_postmortem_with_a_live_preview_and_takes_it_to_rev
         assert sideways_overflow(page) <= 0, step.__name__
     postmortem = Postmortem.objects.get(pk=demo_like["postmortem"].pk)
     assert postmortem.status == "reviewed" and "**expired**" in postmortem.root_causes
+    assert postmortem.action_items.filter(owner__username="alice", priority="high").count() == 1
     assert page.csp_complaints == []
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from config.errors import VigilError
 from incidents.models import Incident
+from incidents.services.action_items import open_action_items
 from oncall.models import Schedule
 from oncall.schedules.maths import schedule_maths
 
@@ -167,7 +168,7 @@ def handoff_report(*, schedule: Schedule, start: datetime, end: datetime, now: d
                      acknowledged_by=_label(i.acknowledged_by))
         for i in incidents.select_related("service", "acknowledged_by").order_by("-triggered_at", "-id")[:LIST_LIMIT]
     ]
-    items = selectors.open_action_items(team_id=schedule.team_id)
+    items = open_action_items(teams=[schedule.team_id])
     item_lines = [
         ActionItemLine(id=a.pk, title=a.title, owner=_label(a.owner),
                        due_on=a.due_on, priority=a.priority, status=a.status,

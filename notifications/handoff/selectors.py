@@ -7,9 +7,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from incidents.models import ActionItem, Incident
+from incidents.models import Incident
 from oncall.models import Schedule, StepTarget
 from oncall.viewer_zone import zone_named
 
@@ -54,10 +54,3 @@ def incident_counts(*, schedule: Schedule, periods: dict[str, Q]) -> dict[str, d
         f"{name}__{key}": Count("pk", filter=q & extra)
         for name, q in periods.items() for key, extra in (("total", Q()), ("open", still_open))})
     return {name: {"total": found[f"{name}__total"], "open": found[f"{name}__open"]} for name in periods}
-
-
-# TODO(coordinator): switch to incidents.services.action_items.open_action_items(teams=..., owner=None)
-# from branch `actions` once merged; this is the same query, kept small on purpose.
-def open_action_items(*, team_id: int) -> QuerySet[ActionItem]:
-    return ActionItem.objects.filter(team_id=team_id, status__in=ActionItem.OPEN_STATUSES).select_related(
-        "owner", "postmortem__incident").order_by(F("due_on").asc(nulls_last=True), "id")

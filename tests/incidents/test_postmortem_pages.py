@@ -60,10 +60,11 @@ def test_the_postmortem_page_shows_sections_review_and_due_date(web, service, re
 def test_an_overdue_review_says_so_until_reviewed(web, postmortem):
     Postmortem.objects.filter(pk=postmortem.pk).update(review_due_on="2020-01-01")
     url = reverse("incidents:postmortem", args=[postmortem.pk])
-    assert "overdue" in web.get(url).content.decode()
-    assert "overdue" in web.get(reverse("incidents:postmortems")).content.decode()
+    # The class, not the word: the navigation links to the Overdue page (/postmortems/overdue/).
+    assert 'class="overdue"' in web.get(url).content.decode()
+    assert 'class="overdue"' in web.get(reverse("incidents:postmortems")).content.decode()
     Postmortem.objects.filter(pk=postmortem.pk).update(status="reviewed")
-    assert "overdue" not in web.get(url).content.decode()
+    assert 'class="overdue"' not in web.get(url).content.decode()
 
 
 def test_editing_one_section_saves_it_and_writes_the_timeline(web, postmortem, incident):
