@@ -15,8 +15,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .models import (
-    Incident, IncidentFinding, IncidentRole, IncidentTask, Service, Severity, StatusUpdate, TimelineEvent,
+    ActionItem, Incident, IncidentFinding, IncidentRole, IncidentTask, Postmortem, Service, Severity, StatusUpdate,
+    TimelineEvent,
 )
+from .services.action_items import action_item_add
 from .services import incident_acknowledge, incident_mitigate, incident_resolve, incident_trigger, timeline_add
 from .status_updates import status_update_post
 from .workflow import (
@@ -94,8 +96,27 @@ def seed_resolved_major_incident(*, service: Service, demo: User, responders: li
                          text="503 rate back to 0 for 20 minutes; 40 test payments succeeded.")
     steps.at(46)
     steps.settle()
-    return incident_resolve(incident=incident, by=demo, via=WEB,
-                            note="Expired client certificate in v5.4.0; rolled back and renewed the certificate.")
+    incident = incident_resolve(incident=incident, by=demo, via=WEB,
+                                note="Expired client certificate in v5.4.0; rolled back and renewed the certificate.")
+    _follow_ups(incident=incident, demo=demo, helper=helper)
+    return incident
+
+
+def _follow_ups(*, incident: Incident, demo: User, helper: User) -> None:
+    """The postmortem's first action items: one due soon, one later, one nobody has taken yet (so
+    the postmortem shows why it cannot be closed)."""
+    postmortem = Postmortem.objects.filter(incident=incident).first()
+    if postmortem is None:
+        return
+    today = timezone.localdate()
+    for title, owner, days, priority in (
+        ("Ship v5.4.1 with the renewed client certificate", demo, 2, ActionItem.Priority.HIGH),
+        ("Alert 30 days before any client certificate expires", helper, 14, ActionItem.Priority.HIGH),
+        ("Run a test card payment in a canary stage before every gateway rollout", None, 30,
+         ActionItem.Priority.MEDIUM),
+    ):
+        action_item_add(postmortem=postmortem, by=demo, title=title, owner=owner,
+                        due_on=today + timedelta(days=days), priority=priority)
 
 
 class _Story:

@@ -246,3 +246,17 @@ def test_seeding_again_keeps_the_one_postmortem_and_what_was_written_in_it():
     seed_json()
     assert (Postmortem.objects.count(), TimelineEvent.objects.count()) == counts == (1, counts[1])
     assert Postmortem.objects.get().went_well == "Rollback took 7 minutes"
+
+
+def test_the_demo_postmortem_has_follow_ups_one_of_them_still_without_an_owner(client):
+    from incidents.models import ActionItem
+
+    seed_json()
+    seed_json()  # again: nothing added twice
+    postmortem = Postmortem.objects.get(incident__dedup_key=POSTMORTEM_DEDUP_KEY)
+    items = list(postmortem.action_items.order_by("due_on"))
+    assert len(items) == 3 and all(i.status == ActionItem.Status.OPEN for i in items)
+    assert [i.owner is None for i in items] == [False, False, True]
+    client.force_login(User.objects.get(username="demo"))
+    page = client.get(reverse("incidents:postmortem", args=[postmortem.pk])).content.decode()
+    assert "Ship v5.4.1 with the renewed client certificate" in page
