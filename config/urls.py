@@ -18,6 +18,7 @@ urlpatterns = [
     re_path(r"^v2/change/enqueue/?$", alert_endpoints.pagerduty_change, name="pagerduty-change"),
     path("oncall/", include("oncall.urls")),
     path("notifications/", include("notifications.urls")),
+    path("analytics/", include("notifications.analytics.urls")),
     path("a/<str:token>", ack_link, name="ack-link"),
     path("", include("incidents.urls")),
 ]

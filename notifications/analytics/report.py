@@ -1,0 +1,121 @@
+"""Everything the analytics page, its CSV downloads and the API show, computed once: the figures
+with the names of what they are about, laid out as tables with the same rows for every reader."""
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth.models import User
+
+from incidents.selectors import services_visible_to
+from oncall.access import teams_visible_to
+
+from .figures import MEASURES, Group, ResponderLoad, ResponseFigures, responder_load, response_figures
+from .filters import AnalyticsFilters, analytics_incidents
+
+
+@dataclass(frozen=True)
+class Report:
+    filters: AnalyticsFilters
+    figures: ResponseFigures
+    responders: list[ResponderLoad]
+    services: dict[int, str]
+    teams: dict[int, str]
+
+    def label(self, breakdown: str, key) -> str:
+        if breakdown == "week":
+            return key.isoformat()
+        if breakdown == "service":
+            return self.services.get(key, f"service {key}")
+        if breakdown == "team":
+            return self.teams.get(key, f"team {key}")
+        return str(key)
+
+
+def analytics_report(*, user: User, filters: AnalyticsFilters) -> Report:
+    incidents = analytics_incidents(user=user, filters=filters)
+    figures = response_figures(incidents=incidents, weeks=filters.period.weeks())
+    service_ids = [g.key for g in figures.by["service"]]
+    team_ids = [g.key for g in figures.by["team"]]
+    return Report(
+        filters=filters, figures=figures, responders=responder_load(incidents=incidents),
+        services=dict(services_visible_to(user).filter(pk__in=service_ids).values_list("pk", "name")),
+        teams=dict(teams_visible_to(user).filter(pk__in=team_ids).values_list("pk", "name")),
+    )
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: str = "count"  # "text", "count" or "seconds"
+
+    @property
+    def csv_header(self) -> str:
+        return f"{self.header} (seconds)" if self.kind == "seconds" else self.header
+
+
+@dataclass(frozen=True)
+class Cell:
+    header: str
+    text: str
+    numeric: bool
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    title: str
+    columns: list[Column]
+    rows: list[list]
+
+    def display_rows(self) -> list[list[Cell]]:
+        return [[Cell(c.header, display(value, c.kind), c.kind != "text") for c, value in zip(self.columns, row)]
+                for row in self.rows]
+
+
+SHORT = {"acknowledge": "MTTA", "mitigate": "Time to mitigate", "resolve": "MTTR"}
+BREAKDOWN_TABLES = {"weeks": ("week", "Week (from Monday)", "By week"), "services": ("service", "Service", "By service"),
+                    "teams": ("team", "Team", "By team"), "severities": ("severity", "Severity", "By severity")}
+TABLE_NAMES = (*BREAKDOWN_TABLES, "responders")
+
+
+def group_columns(first: str) -> list[Column]:
+    return [Column(first, "text"), Column("Incidents"), Column("Reached a second step"),
+            *(Column(f"{SHORT[m]} {stat}", "seconds") for m in MEASURES for stat in ("mean", "median", "p90"))]
+
+
+def group_values(group: Group) -> list:
+    return [group.incidents, group.escalated,
+            *(getattr(getattr(group, m), stat) for m in MEASURES for stat in ("mean", "median", "p90"))]
+
+
+def report_table(report: Report, name: str) -> Table:
+    if name == "responders":
+        return Table(name, "On-call load: pages per responder",
+                     [Column("Responder", "text"), Column("Pages"), Column("At night (22:00–07:00 their time)"),
+                      Column("At a second step")],
+                     [[r.username, r.pages, r.night_pages, r.second_step_pages] for r in report.responders])
+    breakdown, first, title = BREAKDOWN_TABLES[name]
+    return Table(name, title, group_columns(first),
+                 [[report.label(breakdown, g.key), *group_values(g)] for g in report.figures.by[breakdown]])
+
+
+def display(value, kind: str) -> str:
+    if kind == "seconds":
+        return "—" if value is None else duration_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def duration_text(seconds: float) -> str:
+    """4m 30s, 2h 05m, 3d 4h: two units at most, enough to compare at a glance."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, s = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {s:02d}s"
+    hours, m = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {m:02d}m"
+    days, h = divmod(hours, 24)
+    return f"{days}d {h}h"
