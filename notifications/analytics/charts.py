@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from html import escape
 
 WIDTH = 360
-LEFT, RIGHT, TOP = 52, 8, 8
+LEFT, RIGHT, TOP = 44, 16, 8
 PLOT_HEIGHT = 150
 FONT = 11
 PALETTE = ("#1f5fbf", "#b42318", "#9a5b00", "#1e7a3c")

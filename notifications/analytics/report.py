@@ -46,6 +46,9 @@ def analytics_report(*, user: User, filters: AnalyticsFilters) -> Report:
 class Column:
     header: str
     kind: str = "count"  # "text", "count" or "seconds"
+    # On the page, consecutive columns of one measure share a cell ("MTTA mean / median / p90"),
+    # so that a row fits a phone as a short card; the CSV keeps a column each.
+    measure: str = ""
 
     @property
     def csv_header(self) -> str:
@@ -66,9 +69,24 @@ class Table:
     columns: list[Column]
     rows: list[list]
 
+    def display_headers(self) -> list[Cell]:
+        return [Cell(header, header, kind != "text") for header, kind, _ in self._merged(self.columns)]
+
     def display_rows(self) -> list[list[Cell]]:
-        return [[Cell(c.header, display(value, c.kind), c.kind != "text") for c, value in zip(self.columns, row)]
-                for row in self.rows]
+        return [[Cell(header, " / ".join(display(v, kind) for v in values), kind != "text")
+                 for header, kind, values in self._merged(self.columns, row)] for row in self.rows]
+
+    @staticmethod
+    def _merged(columns: list[Column], row: list | None = None) -> list[tuple[str, str, list]]:
+        merged: list[tuple[str, str, list]] = []
+        for k, column in enumerate(columns):
+            value = row[k] if row is not None else None
+            if column.measure and merged and merged[-1][0].startswith(column.measure + " "):
+                header, kind, values = merged.pop()
+                merged.append((f"{header} / {column.header.removeprefix(column.measure + ' ')}", kind, values + [value]))
+            else:
+                merged.append((column.header, column.kind, [value]))
+        return merged
 
 
 SHORT = {"acknowledge": "MTTA", "mitigate": "Time to mitigate", "resolve": "MTTR"}
@@ -79,7 +97,7 @@ TABLE_NAMES = (*BREAKDOWN_TABLES, "responders")
 
 def group_columns(first: str) -> list[Column]:
     return [Column(first, "text"), Column("Incidents"), Column("Reached a second step"),
-            *(Column(f"{SHORT[m]} {stat}", "seconds") for m in MEASURES for stat in ("mean", "median", "p90"))]
+            *(Column(f"{SHORT[m]} {stat}", "seconds", SHORT[m]) for m in MEASURES for stat in ("mean", "median", "p90"))]
 
 
 def group_values(group: Group) -> list:
@@ -107,15 +125,15 @@ def display(value, kind: str) -> str:
 
 
 def duration_text(seconds: float) -> str:
-    """4m 30s, 2h 05m, 3d 4h: two units at most, enough to compare at a glance."""
+    """4m 30s, 2h 05m, 3d 4h, 15m: two units at most, enough to compare at a glance."""
     seconds = round(seconds)
     if seconds < 60:
         return f"{seconds}s"
     minutes, s = divmod(seconds, 60)
     if minutes < 60:
-        return f"{minutes}m {s:02d}s"
+        return f"{minutes}m {s:02d}s" if s else f"{minutes}m"
     hours, m = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours}h {m:02d}m"
+        return f"{hours}h {m:02d}m" if m else f"{hours}h"
     days, h = divmod(hours, 24)
-    return f"{days}d {h}h"
+    return f"{days}d {h}h" if h else f"{days}d"
