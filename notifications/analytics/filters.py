@@ -16,6 +16,8 @@ from oncall.models import Team
 DEFAULT_WEEKS = 12
 # Long enough for two years of trends; a week per row keeps the weekly table readable.
 MAX_DAYS = 731
+# Far enough either way for any real data, near enough that date arithmetic never overflows.
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
 
 
 class AnalyticsFilterError(VigilError):
@@ -99,9 +101,12 @@ def _date(params: Mapping[str, str], name: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise AnalyticsFilterError(name, f"{raw[:40]!r} is not a date (YYYY-MM-DD).") from None
+    if not EARLIEST <= day <= LATEST:
+        raise AnalyticsFilterError(name, f"must be between {EARLIEST} and {LATEST}.")
+    return day
 
 
 def _visible(params: Mapping[str, str], name: str, queryset: QuerySet):

@@ -1,6 +1,7 @@
 """Everything the analytics page, its CSV downloads and the API show, computed once: the figures
 with the names of what they are about, laid out as tables with the same rows for every reader."""
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 
 from django.contrib.auth.models import User
@@ -12,13 +13,32 @@ from .figures import MEASURES, Group, ResponderLoad, ResponseFigures, responder_
 from .filters import AnalyticsFilters, analytics_incidents
 
 
-@dataclass(frozen=True)
 class Report:
-    filters: AnalyticsFilters
-    figures: ResponseFigures
-    responders: list[ResponderLoad]
-    services: dict[int, str]
-    teams: dict[int, str]
+    """The figures for one person and one choice of filters, each part computed when first read
+    (a download of one table needs one query, the page all of them)."""
+
+    def __init__(self, *, user: User, filters: AnalyticsFilters):
+        self.user = user
+        self.filters = filters
+        self.incidents = analytics_incidents(user=user, filters=filters)
+
+    @cached_property
+    def figures(self) -> ResponseFigures:
+        return response_figures(incidents=self.incidents, weeks=self.filters.period.weeks())
+
+    @cached_property
+    def responders(self) -> list[ResponderLoad]:
+        return responder_load(incidents=self.incidents)
+
+    @cached_property
+    def services(self) -> dict[int, str]:
+        ids = [g.key for g in self.figures.by["service"]]
+        return dict(services_visible_to(self.user).filter(pk__in=ids).values_list("pk", "name"))
+
+    @cached_property
+    def teams(self) -> dict[int, str]:
+        ids = [g.key for g in self.figures.by["team"]]
+        return dict(teams_visible_to(self.user).filter(pk__in=ids).values_list("pk", "name"))
 
     def label(self, breakdown: str, key) -> str:
         if breakdown == "week":
@@ -31,15 +51,7 @@ class Report:
 
 
 def analytics_report(*, user: User, filters: AnalyticsFilters) -> Report:
-    incidents = analytics_incidents(user=user, filters=filters)
-    figures = response_figures(incidents=incidents, weeks=filters.period.weeks())
-    service_ids = [g.key for g in figures.by["service"]]
-    team_ids = [g.key for g in figures.by["team"]]
-    return Report(
-        filters=filters, figures=figures, responders=responder_load(incidents=incidents),
-        services=dict(services_visible_to(user).filter(pk__in=service_ids).values_list("pk", "name")),
-        teams=dict(teams_visible_to(user).filter(pk__in=team_ids).values_list("pk", "name")),
-    )
+    return Report(user=user, filters=filters)
 
 
 @dataclass(frozen=True)

@@ -180,6 +180,7 @@ def test_filters_are_read_from_the_query_string_with_the_last_12_weeks_by_defaul
     ({"from": "yesterday"}, "from: 'yesterday' is not a date (YYYY-MM-DD)."),
     ({"from": "2026-03-02", "to": "2026-03-01"}, "to: 2026-03-01 is before from (2026-03-02)."),
     ({"from": "2024-01-01", "to": "2026-03-01"}, "to: the period is 791 days; at most 731."),
+    ({"to": "9999-12-31"}, "to: must be between 1970-01-01 and 2999-12-31."),
     ({"severity": "SEV9"}, "severity: must be one of SEV1, SEV2, SEV3, SEV4, SEV5."),
     ({"team": "x1"}, "team: no team 'x1' among yours."),
     ({"service": "99999999999999999999999"}, "service: no service '99999999999999999999' among yours."),
