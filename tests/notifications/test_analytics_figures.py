@@ -223,4 +223,5 @@ def test_the_figures_cost_the_same_queries_for_1_and_50_incidents(me, team):
     grow(1)
     one = _queries(me)
     grow(49)
-    assert _queries(me) == one == 2
+    # Two on SQLite; on PostgreSQL each also sets its reporting settings inside a savepoint.
+    assert _queries(me) == one <= 8

@@ -175,4 +175,4 @@ def test_the_page_runs_as_many_queries_for_50_incidents_as_for_1(client, team):
     client.get("/analytics/")
     one = _page_queries(client)
     grow(49)
-    assert _page_queries(client) == one <= 12
+    assert _page_queries(client) == one <= 16
