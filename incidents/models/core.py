@@ -154,6 +154,8 @@ class Incident(models.Model):
             models.Index(fields=["team", "status", "-triggered_at"], name="incident_team_status_time"),
             models.Index(fields=["service", "-triggered_at"], name="incident_service_time"),
             models.Index(fields=["-triggered_at", "-id"], name="incident_time"),
+            # Reports over a period of the person's teams (analytics): a range per team.
+            models.Index(fields=["team", "triggered_at"], name="incident_team_triggered"),
             models.Index(
                 fields=["next_escalation_at"],
                 condition=Q(next_escalation_at__isnull=False),
