@@ -21,7 +21,8 @@ FILTERS = [
                      f"{MAX_DAYS} days after `from`."),
     OpenApiParameter("team", OpenApiTypes.INT, description="Only this team's incidents (one of yours)."),
     OpenApiParameter("service", OpenApiTypes.INT, description="Only this service's incidents (one of your teams')."),
-    OpenApiParameter("severity", OpenApiTypes.STR, enum=Severity.values, description="Only incidents of this severity."),
+    OpenApiParameter("severity", OpenApiTypes.STR, enum=Severity.values,
+                     description="Only incidents of this severity."),
 ]
 
 
@@ -72,7 +73,8 @@ class AnalyticsPeriodSerializer(serializers.Serializer):
 class AnalyticsResponseTimesSerializer(serializers.Serializer):
     filters = AnalyticsPeriodSerializer()
     overall = AnalyticsFiguresSerializer()
-    by_week = AnalyticsWeekSerializer(many=True, help_text="Every week the period touches, in order, empty ones included.")
+    by_week = AnalyticsWeekSerializer(
+        many=True, help_text="Every week the period touches, in order, empty ones included.")
     by_service = AnalyticsServiceSerializer(many=True, help_text="Most incidents first.")
     by_team = AnalyticsTeamSerializer(many=True, help_text="Most incidents first.")
     by_severity = AnalyticsSeveritySerializer(many=True, help_text="Most incidents first.")

@@ -8,7 +8,9 @@ from django.db.models.functions import Coalesce
 
 from incidents.models import Incident
 
-from .figures import MEASURES, NIGHT_ENDS, NIGHT_STARTS, Group, ResponderLoad, Spread, escalated_pages, response_rows, rounded
+from .figures import (
+    MEASURES, NIGHT_ENDS, NIGHT_STARTS, Group, ResponderLoad, Spread, escalated_pages, response_rows, rounded,
+)
 
 COLUMNS = ("team_id", "service_id", "severity", "triggered_at", "acknowledged_at", "mitigated_at", "resolved_at",
            "escalated")

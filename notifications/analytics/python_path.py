@@ -39,7 +39,8 @@ def _since(start, end) -> float | None:
 def response_groups(incidents: QuerySet[Incident]) -> tuple[Group | None, dict[str, list[Group]]]:
     overall = _Tally()
     tallies: dict[str, dict] = {name: defaultdict(_Tally) for name in BREAKDOWNS}
-    for team_id, service_id, severity, triggered, acknowledged, mitigated, resolved, escalated in response_rows(incidents):
+    rows = response_rows(incidents)
+    for team_id, service_id, severity, triggered, acknowledged, mitigated, resolved, escalated in rows:
         durations = {"acknowledge": _since(triggered, acknowledged),
                      "mitigate": _since(triggered, mitigated or resolved),
                      "resolve": _since(triggered, resolved)}
@@ -59,7 +60,8 @@ def is_night(hour: int) -> bool:
 def responder_rows(pages: QuerySet) -> list[ResponderLoad]:
     counts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     zones: dict[str, ZoneInfo] = {}
-    rows = pages.values_list("user_id", "user__username", "user__oncall_profile__time_zone", "created_at", "step", "loop")
+    rows = pages.values_list(
+        "user_id", "user__username", "user__oncall_profile__time_zone", "created_at", "step", "loop")
     for user_id, username, zone_name, created_at, step, loop in rows:
         zone = zones.setdefault(zone_name or "UTC", ZoneInfo(zone_name or "UTC"))
         tally = counts[(user_id, username)]

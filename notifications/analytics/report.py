@@ -95,26 +95,30 @@ class Table:
             value = row[k] if row is not None else None
             if column.measure and merged and merged[-1][0].startswith(column.measure + " "):
                 header, kind, values = merged.pop()
-                merged.append((f"{header} / {column.header.removeprefix(column.measure + ' ')}", kind, values + [value]))
+                stat = column.header.removeprefix(column.measure + " ")
+                merged.append((f"{header} / {stat}", kind, values + [value]))
             else:
                 merged.append((column.header, column.kind, [value]))
         return merged
 
 
+STATS = ("mean", "median", "p90")
 SHORT = {"acknowledge": "MTTA", "mitigate": "Time to mitigate", "resolve": "MTTR"}
-BREAKDOWN_TABLES = {"weeks": ("week", "Week (from Monday)", "By week"), "services": ("service", "Service", "By service"),
-                    "teams": ("team", "Team", "By team"), "severities": ("severity", "Severity", "By severity")}
+BREAKDOWN_TABLES = {"weeks": ("week", "Week (from Monday)", "By week"),
+                    "services": ("service", "Service", "By service"),
+                    "teams": ("team", "Team", "By team"),
+                    "severities": ("severity", "Severity", "By severity")}
 TABLE_NAMES = (*BREAKDOWN_TABLES, "responders")
 
 
 def group_columns(first: str) -> list[Column]:
     return [Column(first, "text"), Column("Incidents"), Column("Reached a second step"),
-            *(Column(f"{SHORT[m]} {stat}", "seconds", SHORT[m]) for m in MEASURES for stat in ("mean", "median", "p90"))]
+            *(Column(f"{SHORT[m]} {stat}", "seconds", SHORT[m]) for m in MEASURES for stat in STATS)]
 
 
 def group_values(group: Group) -> list:
     return [group.incidents, group.escalated,
-            *(getattr(getattr(group, m), stat) for m in MEASURES for stat in ("mean", "median", "p90"))]
+            *(getattr(getattr(group, m), stat) for m in MEASURES for stat in STATS)]
 
 
 def report_table(report: Report, name: str) -> Table:

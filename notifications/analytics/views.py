@@ -101,7 +101,8 @@ def page_charts(report: Report) -> dict[str, Chart]:
             Series("Incidents", [g.incidents for g in weeks]),
             Series("Reached a second step", [g.escalated for g in weeks])]}),
         "acknowledge": ("Time to acknowledge per week", line_chart, {**durations, "labels": week_labels, "series": [
-            Series("Median", [g.acknowledge.median for g in weeks]), Series("p90", [g.acknowledge.p90 for g in weeks])]}),
+            Series("Median", [g.acknowledge.median for g in weeks]),
+            Series("p90", [g.acknowledge.p90 for g in weeks])]}),
         "resolve": ("Time to mitigate and to resolve per week (medians)", line_chart, {
             **durations, "labels": week_labels, "series": [Series("Mitigate", [g.mitigate.median for g in weeks]),
                                                            Series("Resolve", [g.resolve.median for g in weeks])]}),
@@ -111,7 +112,8 @@ def page_charts(report: Report) -> dict[str, Chart]:
                        Series("Reached a second step", [g.escalated for g in services])]}),
         "responders": ("Pages per responder", bar_chart, {
             "labels": [r.username for r in responders],
-            "series": [Series("Pages", [r.pages for r in responders]), Series("At night", [r.night_pages for r in responders])]}),
+            "series": [Series("Pages", [r.pages for r in responders]),
+                       Series("At night", [r.night_pages for r in responders])]}),
     }
     # The markup is built from numbers and escaped names only (charts.py escapes every text).
     return {name: Chart(title, mark_safe(draw(chart_id=f"chart-{name}", title=title, **options)))  # noqa: S308
