@@ -1,5 +1,5 @@
 """The figures aggregated by PostgreSQL: the rows never leave the database, so the page costs the
-same two queries for a hundred incidents or a million."""
+same few queries for a hundred incidents or a million."""
 from contextlib import contextmanager
 
 from django.db import connection, transaction
