@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from config.errors import VigilError
 from incidents.models import Incident, Service, Severity
 from incidents.selectors import services_visible_to
-from oncall.access import team_scoped, teams_visible_to
+from oncall.access import teams_visible_to
 from oncall.models import Team
 
 DEFAULT_WEEKS = 12
@@ -122,8 +122,12 @@ def _visible(params: Mapping[str, str], name: str, queryset: QuerySet):
 def analytics_incidents(*, user: User | AnonymousUser, filters: AnalyticsFilters) -> QuerySet[Incident]:
     """The incidents every figure is computed over. The one place to exclude a kind of incident
     from all of them (practice incidents, when they exist)."""
-    incidents = team_scoped(Incident.objects.all(), user).filter(
-        triggered_at__gte=filters.period.starts_at, triggered_at__lt=filters.period.ends_before)
+    # The person's teams as a list of ids rather than a subquery: PostgreSQL then knows from its
+    # statistics how much of the table they are, and reads a year of a big history in one
+    # sequential scan instead of an index walk per team (bench/analytics.py).
+    team_ids = list(teams_visible_to(user).values_list("pk", flat=True))
+    incidents = Incident.objects.filter(
+        team_id__in=team_ids, triggered_at__gte=filters.period.starts_at, triggered_at__lt=filters.period.ends_before)
     if filters.team is not None:
         incidents = incidents.filter(team=filters.team)
     if filters.service is not None:
