@@ -2,6 +2,7 @@
 same few queries for a hundred incidents or a million."""
 from contextlib import contextmanager
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
@@ -9,7 +10,8 @@ from django.db.models.functions import Coalesce
 from incidents.models import Incident
 
 from .figures import (
-    MEASURES, NIGHT_ENDS, NIGHT_STARTS, Group, ResponderLoad, Spread, escalated_pages, response_rows, rounded,
+    BREAKDOWNS, MEASURES, NIGHT_ENDS, NIGHT_STARTS, Group, ResponderLoad, Spread, escalated_pages, response_rows,
+    rounded,
 )
 
 COLUMNS = ("team_id", "service_id", "severity", "triggered_at", "acknowledged_at", "mitigated_at", "resolved_at",
@@ -54,11 +56,14 @@ def reporting_settings():
 
 
 def response_groups(incidents: QuerySet[Incident]) -> tuple[Group | None, dict[str, list[Group]]]:
-    rows_sql, params = response_rows(incidents).query.sql_with_params()
+    try:
+        rows_sql, params = response_rows(incidents).query.sql_with_params()
+    except EmptyResultSet:  # someone in no team: Django knows there is nothing without asking
+        return None, {name: [] for name in BREAKDOWNS}
     with reporting_settings() as cursor:
         cursor.execute(RESPONSE_SQL.format(rows=rows_sql), params)
         rows = cursor.fetchall()
-    overall, by = None, {"week": [], "service": [], "team": [], "severity": []}
+    overall, by = None, {name: [] for name in BREAKDOWNS}
     for grouping, week, service_id, team_id, severity, count, escalated, *spreads in rows:
         breakdown = BREAKDOWN_OF_GROUPING[grouping]
         key = {"week": week, "service": service_id, "team": team_id, "severity": severity, None: None}[breakdown]

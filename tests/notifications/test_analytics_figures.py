@@ -226,3 +226,11 @@ def test_the_figures_cost_the_same_queries_for_1_and_50_incidents(me, team):
     # The team ids and the two analytics queries; on PostgreSQL each of those two also sets its
     # reporting settings inside a savepoint.
     assert _queries(me) == one <= 10
+
+
+def test_someone_in_no_team_sees_no_incidents_rather_than_an_error(service):
+    crafted(service, ack=1)
+    loner = UserFactory(username="loner")
+    found = figures(loner)
+    assert found.overall.incidents == 0 and found.by["service"] == [] and len(found.by["week"]) == 6
+    assert loads(loner) == []
