@@ -11,6 +11,7 @@ from incidents.api.postmortems import PostmortemViewSet
 from incidents.api.services import ServiceViewSet
 from incidents.api.status_updates import StatusUpdatesView, SubscriptionView
 from incidents.outgoing.api import WebhookEndpointViewSet
+from notifications.analytics.api import RespondersView, ResponseTimesView
 from notifications.handoff.api import HandoffReportView
 from oncall.api.contact_methods import ContactMethodViewSet
 from oncall.api.feeds import CalendarFeedViewSet, MyFeedView
@@ -68,6 +69,8 @@ urlpatterns = [
     path("v1/incidents/<int:incident_id>/", include("incidents.api.workflow")),
     path("v1/incidents/<int:id>/status-updates/", StatusUpdatesView.as_view(), name="api-incident-status-updates"),
     path("v1/incidents/<int:id>/subscription/", SubscriptionView.as_view(), name="api-incident-subscription"),
+    path("v1/analytics/response-times/", ResponseTimesView.as_view(), name="api-analytics-response-times"),
+    path("v1/analytics/responders/", RespondersView.as_view(), name="api-analytics-responders"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -27,6 +27,7 @@ urlpatterns = [
     path("oncall/schedules/<int:pk>/handoff/summary/", handoff_summary, name="schedule-handoff-summary"),
     path("oncall/", include("oncall.urls")),
     path("notifications/", include("notifications.urls")),
+    path("analytics/", include("notifications.analytics.urls")),
     path("a/<str:token>", ack_link, name="ack-link"),
     path("", include("incidents.urls")),
 ]
