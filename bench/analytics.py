@@ -41,6 +41,12 @@ PAGES = [
     ("analytics, one team, the whole year", f"/analytics/?from={YEAR_AGO}&to={TODAY}&team={{team}}"),
     ("analytics API, response times, the whole year", f"/api/v1/analytics/response-times/?from={YEAR_AGO}&to={TODAY}"),
     ("analytics CSV, responders, the whole year", f"/analytics/responders.csv?from={YEAR_AGO}&to={TODAY}"),
+    ("postmortem list", "/postmortems/"),
+    ("postmortem list, reviewed ones", "/postmortems/?status=reviewed"),
+    ("overdue action items and reviews", "/postmortems/overdue/"),
+    ("hand-off report, a month", f"/oncall/schedules/{{schedule}}/handoff/?from={TODAY - timedelta(days=30)}&to={TODAY}"),
+    ("hand-off report API, a month",
+     f"/api/v1/schedules/{{schedule}}/handoff/?from={TODAY - timedelta(days=30)}&to={TODAY}"),
 ]
 BATCH = 5000
 ZONES = ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC", "Australia/Sydney"]
@@ -66,6 +72,14 @@ class World:
         Membership.objects.bulk_create([Membership(team=t, user=self.viewer) for t in self.teams])
         self.numbers = {t.pk: 0 for t in self.teams}
         self.count = 0
+        # Team 0's weekly rotation through its people: the hand-off report's schedule.
+        from datetime import time as clock
+
+        from oncall.schedules import layer_create, schedule_create
+
+        self.schedule = schedule_create(team=self.teams[0], name="Primary", time_zone="Europe/Berlin")
+        layer_create(schedule=self.schedule, start_date=YEAR_AGO, handoff_time=clock(9),
+                     participants=[p for k, p in enumerate(self.people) if k % 5 == 0])
 
     def add(self, n: int) -> None:
         for start in range(0, n, BATCH):
@@ -113,6 +127,25 @@ class World:
                     events.append(TimelineEvent(incident=incident, at=at, kind=kind, actor=first, via="web"))
         TimelineEvent.objects.bulk_create(events, batch_size=2000)
         Page.objects.bulk_create(pages, batch_size=2000)
+        self._postmortems([i for i, (first, _s, _e) in zip(incidents, plans)
+                           if i.resolved_at and i.severity in ("SEV1", "SEV2")], [p[0] for p in plans])
+
+    def _postmortems(self, resolved, owners) -> None:
+        """A postmortem for every resolved SEV1/SEV2 (as Vigil makes them), in every state, each with
+        two action items, some overdue."""
+        from incidents.models import ActionItem, Postmortem
+
+        rnd, statuses = self.rnd, ["draft", "in_review", "reviewed", "closed"]
+        postmortems = Postmortem.objects.bulk_create([
+            Postmortem(incident=i, team_id=i.team_id, owner=rnd.choice(owners), status=rnd.choice(statuses),
+                       review_due_on=i.resolved_at.date() + timedelta(days=5), summary=f"What happened in {i.title}",
+                       timeline="- triggered\n- acknowledged\n- resolved", created_at=i.resolved_at)
+            for i in resolved], batch_size=1000)
+        ActionItem.objects.bulk_create([
+            ActionItem(postmortem=pm, team_id=pm.team_id, title=f"Follow-up {k} of {pm.incident.title}",
+                       owner=pm.owner if k else None, due_on=pm.review_due_on + timedelta(days=7 * k),
+                       status=rnd.choice(["open", "in_progress", "done"]))
+            for pm in postmortems for k in range(2)], batch_size=2000)
 
 
 def measure(client, url: str, runs: int = 5) -> tuple[float, int, int]:
@@ -177,7 +210,7 @@ def run(sizes: list[int]) -> list[tuple]:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         for label, url in PAGES:
-            seconds, queries, status = measure(client, url.format(team=world.teams[0].pk))
+            seconds, queries, status = measure(client, url.format(team=world.teams[0].pk, schedule=world.schedule.pk))
             rows.append((label, size, seconds, queries, status))
             print(f"  {label}: {seconds:.3f} s, {queries} queries", flush=True)
     return rows
