@@ -11,9 +11,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from config.metrics import observe_intake
-from oncall.models import hash_secret
 
 from . import alert_ingest
+from .intake_cache import integration_by_token
 from .models import Integration
 from .ratelimit import integration_rate_check
 from .sources import ParseError, grafana, pagerduty, parse
@@ -35,11 +35,7 @@ def _answer(status: int, body: dict, headers: dict | None = None) -> JsonRespons
 
 
 def _find_integration(token: str, *, kinds: tuple[str, ...] | None = None) -> Integration:
-    integration = (
-        Integration.objects.select_related("service")
-        .filter(token_hash=hash_secret(token), enabled=True)
-        .first()
-    )
+    integration = integration_by_token(token)
     if integration is None or (kinds and integration.kind not in kinds):
         raise Rejected(404, "Unknown or disabled integration.")
     return integration

@@ -91,7 +91,11 @@ def _empty_cache():
     # Rate limits count in the cache; one test's requests must not spend another's budget.
     from django.core.cache import cache
 
+    from incidents.intake_cache import intake_cache_clear
+
     cache.clear()
+    # Integrations and windows a request remembered belong to a database that was rolled back.
+    intake_cache_clear()
 
 
 @pytest.fixture
