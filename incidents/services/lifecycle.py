@@ -129,18 +129,22 @@ def incident_trigger(
         )
         if numbered_later:
             _numbering.pending.append((incident, line))
-        kick_engine(incident.pk)
-        announce(incident.pk)
+        # One message for all that follows the opening: a publish is a broker round trip per request.
+        kick_engine(incident.pk, opened=True, major=severity in MAJOR_SEVERITIES)
         count_after_commit(INCIDENTS_OPENED, service=service.name, severity=severity)
-        if severity in MAJOR_SEVERITIES:
-            send_after_commit("notifications.page_major_incident_policy", args=[incident.pk])
     return incident, True
 
 
-def kick_engine(incident_id: int) -> None:
+def kick_engine(incident_id: int, *, opened: bool = False, major: bool = False) -> None:
     """Start paging once the incident is committed. By task name: incidents never imports
-    notifications. If the message is lost, the engine's sweep finds next_escalation_at anyway."""
-    send_after_commit("notifications.escalate", args=[incident_id])
+    notifications. If the message is lost, the engine's sweep finds next_escalation_at anyway.
+
+    `opened`: a new incident; the same message announces it (what `announce` does for a change)
+    and, when `major`, pages the service's major-incident policy."""
+    if opened:
+        send_after_commit("notifications.escalate", args=[incident_id], kwargs={"opened": True, "major": major})
+    else:
+        send_after_commit("notifications.escalate", args=[incident_id])
 
 
 def announce(incident_id: int) -> None:
