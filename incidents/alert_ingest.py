@@ -5,10 +5,12 @@ stored in one transaction, so a request is either accepted whole (and then answe
 at all.
 """
 import logging
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet, Subquery
 from django.utils import timezone
 
@@ -38,6 +40,8 @@ INCIDENT_SEVERITY = {"critical": Severity.SEV2, "error": Severity.SEV3, "warning
 HEARTBEAT_DEDUP_KEY = "heartbeat"
 HEARTBEAT_INTERVAL_DEFAULT = 300
 HEARTBEAT_GRACE_DEFAULT = 60
+
+_sqlite_writers = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ def alerts_ingest(*, integration: Integration, events: list[AlertEvent], receive
     the team's counter row, and concurrent requests wait for either."""
     at = received_at or timezone.now()
     suppressed = in_maintenance(service=integration.service, at=at)
-    with transaction.atomic(), incident_numbers_at_end():
+    with _sqlite_writers_queue(), transaction.atomic(), incident_numbers_at_end():
         outcomes = [_ingest_one(integration=integration, event=e, at=at, suppressed=suppressed) for e in events]
         for result in {o.result for o in outcomes}:
             count_after_commit(ALERTS, sum(o.result == result for o in outcomes), kind=integration.kind, outcome=result)
@@ -81,6 +85,24 @@ def alerts_ingest(*, integration: Integration, events: list[AlertEvent], receive
                          SUPPRESSED_ALERTS_KEPT)
         _touch(integration, at)
     return outcomes
+
+
+@contextmanager
+def _sqlite_writers_queue():
+    """On SQLite, this process's requests write one at a time, queued on a lock.
+
+    SQLite has one writer at a time, and a writer that finds the database locked sleeps in its
+    busy handler (up to 100 ms between tries) rather than being woken when the lock frees: in a
+    burst, a request could sleep far longer than the writes it waited for. Threads of one process
+    queue here instead and start the moment the one before commits; only the other processes
+    (web workers, the Celery worker) still meet the busy handler. Not inside a caller's
+    transaction: that one may already hold the database, and another thread waiting here for it
+    would wait for ever."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with _sqlite_writers:
+        yield
 
 
 def _touch(integration: Integration, at: datetime) -> None:
