@@ -182,9 +182,11 @@ def run_database(kind: str, args, tmp: Path) -> dict:
             tokens = probe(ingest.seed)
         finally:
             probe.close()
-        stack = h.Serve(env, tmp / "serve.log").wait_until_ready()
+        # Kept after the run (the temporary folder is not), for when the stack misbehaved.
+        log = Path(tempfile.mkdtemp(prefix=f"vigil-ingest-{kind}-log-")) / "serve.log"
+        stack = h.Serve(env, log).wait_until_ready()
         print(f"{dbs.vendor} + {broker.kind}" + (f" (Redis db {redis_db})" if redis_db is not None else "")
-              + f": {stack.url}, load average {load()}", flush=True)
+              + f": {stack.url}, load average {load()}; log in {log}", flush=True)
         figures = {(c, s): [] for c in args.clients for s in SCENARIOS}
         storm_accepted: dict[str, int] = {}
         loads = [os.getloadavg()[0]]
