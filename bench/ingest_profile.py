@@ -38,8 +38,8 @@ def main() -> None:
     team = Team.objects.create(name=f"profile-{time.time_ns()}", slug=f"profile-{time.time_ns()}")
     service = Service.objects.create(team=team, name="profile")
     _, token = integration_create(service=service, kind="generic", name="g", config={"rate_limit_per_minute": 10**6})
-    sent: list[tuple[str, list]] = []
-    current_app.send_task = lambda name, args=None, **kw: sent.append((name, list(args or [])))
+    sent: list[tuple[str, list, dict]] = []
+    current_app.send_task = lambda name, args=None, kwargs=None, **kw: sent.append((name, list(args or []), kwargs or {}))
     client, url = Client(), f"/integrations/{token}/"
     run = f"{time.time_ns()}"
 
@@ -50,14 +50,14 @@ def main() -> None:
 
     scenarios = {"new incident": lambda n: post(n, f"{run}-{n}"), "storm alert": lambda n: post(n, f"{run}-storm")}
     print(f"database: {database}")
-    queued: list[tuple[str, list]] = []
+    queued: list[tuple[str, list, dict]] = []
     for label, request in scenarios.items():
         for n in range(20):
             request(10**6 + n)
         sent.clear()
         with CaptureQueriesContext(connection) as queries:
             request(2 * 10**6)
-        print(f"\n{label}: {len(queries.captured_queries)} statements, tasks sent {[name for name, _ in sent]}")
+        print(f"\n{label}: {len(queries.captured_queries)} statements, tasks sent {[name for name, *_ in sent]}")
         for q in queries.captured_queries:
             print(f"   {q['sql'][:150]}")
         started = time.process_time()
@@ -66,9 +66,10 @@ def main() -> None:
         print(f"{label}: {1000 * (time.process_time() - started) / args.requests:.2f} ms CPU each, no profiler")
         profile(label, lambda: [request(n) for n in range(args.requests)], args)
         queued += sent
-    tasks = [(name, task_args) for name, task_args in queued if name in current_app.tasks][:args.requests]
+    tasks = [task for task in queued if task[0] in current_app.tasks][:args.requests]
     profile(f"the {len(tasks)} tasks those requests sent, run in process", lambda: [
-        current_app.tasks[name].apply(args=task_args) for name, task_args in tasks], args, count=max(1, len(tasks)))
+        current_app.tasks[name].apply(args=task_args, kwargs=task_kwargs) for name, task_args, task_kwargs in tasks],
+        args, count=max(1, len(tasks)))
 
 
 def profile(label: str, work, args, count: int | None = None) -> None:
