@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods
 from config.metrics import observe_intake
 
 from . import alert_ingest
-from .alert_endpoints import Rejected, _answer, _check_rate, _find_integration, _outcomes_body
+from .alert_endpoints import Rejected, answer, check_rate, find_integration, outcomes_body
 from .models import Integration
 from .sources import ParseError
 from .sources.email import MailParts, mail_events, message_parts
@@ -145,26 +145,26 @@ def read_mail(request: HttpRequest, integration: Integration) -> tuple[MailParts
 @require_http_methods(["POST"])
 def email_webhook(request: HttpRequest, token: str) -> JsonResponse:
     try:
-        integration = _find_integration(token, kinds=KINDS)
-        _check_rate(integration)
+        integration = find_integration(token, kinds=KINDS)
+        check_rate(integration)
         _check_basic_auth(integration, request.headers.get("Authorization"))
         mail, mailgun_token = read_mail(request, integration)
         events = mail_events(mail, get_config(integration))
     except Rejected as r:
-        return _answer(r.status, {"status": "rejected", "message": r.message, "errors": r.errors}, r.headers)
+        return answer(r.status, {"status": "rejected", "message": r.message, "errors": r.errors}, r.headers)
     except ParseError as e:
-        return _answer(400, {"status": "rejected", **e.to_dict()})
+        return answer(400, {"status": "rejected", **e.to_dict()})
     outcomes = alert_ingest.alerts_ingest(integration=integration, events=events)
     if mailgun_token:
         _remember(_mailgun_token_key(integration, mailgun_token))
-    return _answer(202, _outcomes_body(outcomes))
+    return answer(202, outcomes_body(outcomes))
 
 
 def mail_receive(*, token: str, raw: bytes) -> list[alert_ingest.AlertOutcome]:
     """One message piped in by a local MTA. The address's token is the credential, as the URL's is
     over HTTP; the rate limit and size limit hold as they do there. Rejected or ParseError."""
-    integration = _find_integration(token, kinds=KINDS)
-    _check_rate(integration)
+    integration = find_integration(token, kinds=KINDS)
+    check_rate(integration)
     limit = settings.INTAKE_MAX_BODY_BYTES
     if len(raw) > limit:
         raise Rejected(413, f"The message is larger than {limit // 1024} KB.")

@@ -20,8 +20,17 @@ from .webhook_notice import webhook_endpoint_disabled_notify
 
 
 @shared_task(name="notifications.escalate", acks_late=True, ignore_result=True)
-def escalate(incident_id: int) -> None:
-    escalate_one(incident_id=incident_id)
+def escalate(incident_id: int, opened: bool = False, major: bool = False) -> None:
+    """`opened`: the incident was just opened, and this one message (alert intake publishes one per
+    new incident) also does the rest of what opening it asks: the change announced (Slack) and,
+    when `major`, the major-incident policy paged. Paging goes first."""
+    try:
+        escalate_one(incident_id=incident_id)
+    finally:
+        if opened:
+            _incident_changed(incident_id)
+            if major:
+                major_incident_page(incident_id=incident_id)
 
 
 @shared_task(name="notifications.deliver", acks_late=True, ignore_result=True)
@@ -42,6 +51,10 @@ def send_verification(self, contact_method_id: int, code: str) -> None:
 
 @shared_task(name="notifications.incident_changed", acks_late=True, ignore_result=True)
 def incident_changed(incident_id: int) -> None:
+    _incident_changed(incident_id)
+
+
+def _incident_changed(incident_id: int) -> None:
     deliveries_cancel_unneeded(incident_id=incident_id)
     incident_slack_sync(incident_id=incident_id)
     incident_resolved_tell(incident_id=incident_id)
