@@ -94,7 +94,8 @@ def test_the_incident_page_polls_only_its_live_parts(web, july_incident):
     html = detail(web, july_incident)
     assert f'hx-get="{reverse("incidents:detail", args=[july_incident.pk])}"' in html
     assert 'hx-trigger="every 4s"' in html and 'hx-swap="none"' in html
-    live = "#incident-state,#incident-actions,#incident-fields,#incident-alerts,#incident-timeline,#incident-recent-alerts"
+    live = ("#incident-state,#incident-actions,#incident-postmortem,#incident-fields,#incident-alerts,#incident-timeline,"
+            "#incident-recent-alerts")
     assert f'hx-select-oob="{live}"' in html
     assert "{#" not in html and "#}" not in html  # Django comments are one line: a longer one shows on the page
     note_form = html[html.index('<form method="post" action="' + reverse("incidents:note", args=[july_incident.pk])):]
