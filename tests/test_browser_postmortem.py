@@ -44,6 +44,8 @@ def open_the_postmortem_from_the_incident_list(page, live_server, world):
 
 def write_a_section_and_watch_the_preview(page, live_server, world):
     page.get_by_role("link", name="Edit Trigger and root causes").click()
+    # The preview listens from DOMContentLoaded on: typing before it would fire no request at all.
+    page.wait_for_load_state("domcontentloaded")
     area = page.locator("#pm-root_causes")
     area.fill(WRITTEN)
     page.locator("#preview-root_causes strong", has_text="expired").wait_for()
@@ -97,7 +99,8 @@ def test_a_responder_writes_a_postmortem_with_a_live_preview_and_takes_it_to_rev
         assert sideways_overflow(page) <= 0, step.__name__
     postmortem = Postmortem.objects.get(pk=demo_like["postmortem"].pk)
     assert postmortem.status == "reviewed" and "**expired**" in postmortem.root_causes
-    assert postmortem.action_items.filter(owner__username="alice", priority="high").count() == 1
+    assert postmortem.action_items.filter(title="Alert 30 days before a client certificate expires",
+                                          owner__username="alice", priority="high").count() == 1
     assert page.csp_complaints == []
 
 

@@ -38,7 +38,12 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
+  function attachAll() {
     Array.prototype.forEach.call(document.querySelectorAll("textarea[data-preview-url]"), attach);
-  });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", attachAll);
+  } else {
+    attachAll();
+  }
 })();
