@@ -37,3 +37,14 @@ def bench_redis_url(url: str, *, allow_db_zero: bool = False) -> tuple[str, int]
                          "VIGIL_TEST_REDIS_DB or CELERY_BROKER_URL=redis://host:6379/N to a database of "
                          "its own, or pass --flush-redis-db-0.")
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, f"/{db}", "", "")), db
+
+
+def add_server_arguments(parser, *, redis: bool = True) -> None:
+    """The servers a bench runs against: --postgres-url (DATABASE_URL when it names PostgreSQL),
+    and --redis-url (CELERY_BROKER_URL when it names Redis) with its guard for database 0."""
+    if redis:
+        parser.add_argument("--redis-url", default=os.environ.get("CELERY_BROKER_URL", "").startswith("redis://")
+                            and os.environ["CELERY_BROKER_URL"] or "redis://127.0.0.1:6379")
+        parser.add_argument("--flush-redis-db-0", action="store_true", help="allow flushing Redis database 0")
+    parser.add_argument("--postgres-url", default=os.environ.get("DATABASE_URL", "").startswith("postgres")
+                        and os.environ["DATABASE_URL"] or "postgres://postgres@127.0.0.1:5432/postgres")

@@ -29,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from _setup import add_server_arguments  # noqa: E402
 from tests import process as h  # noqa: E402  (the same throwaway databases as the tests)
 
 TODAY = datetime.now(UTC).date()
@@ -165,8 +166,7 @@ def measure(client, url: str, runs: int = 5) -> tuple[float, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--incidents", default="10000,100000", help="sizes to measure at, comma-separated, growing")
-    parser.add_argument("--postgres-url", default=os.environ.get("DATABASE_URL", "").startswith("postgres")
-                        and os.environ["DATABASE_URL"] or "postgres://postgres@127.0.0.1:5432/postgres")
+    add_server_arguments(parser, redis=False)
     args = parser.parse_args()
     sizes = [int(s) for s in args.incidents.split(",")]
     with tempfile.TemporaryDirectory(prefix="vigil-bench-analytics-") as tmp:

@@ -42,7 +42,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from _setup import bench_redis_url  # noqa: E402
+from _setup import add_server_arguments, bench_redis_url  # noqa: E402
 from tests import process as h  # noqa: E402
 
 SCENARIOS = ("baseline", "new", "storm", "pagerduty")
@@ -288,11 +288,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="measured time per scenario and run")
     parser.add_argument("--warmup", type=float, default=0.5, help="seconds of each scenario not counted")
     parser.add_argument("--max-requests", type=int, default=20_000, help="at most this many per scenario and run")
-    parser.add_argument("--redis-url", default=os.environ.get("CELERY_BROKER_URL", "").startswith("redis://")
-                        and os.environ["CELERY_BROKER_URL"] or "redis://127.0.0.1:6379")
-    parser.add_argument("--flush-redis-db-0", action="store_true", help="allow flushing Redis database 0")
-    parser.add_argument("--postgres-url", default=os.environ.get("DATABASE_URL", "").startswith("postgres")
-                        and os.environ["DATABASE_URL"] or "postgres://postgres@127.0.0.1:5432/postgres")
+    add_server_arguments(parser)
     args = parser.parse_args()
     print(f"load average at start {load()}; {os.cpu_count()} cores", flush=True)
     results = []

@@ -48,7 +48,7 @@ from celery import shared_task
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from _setup import bench_redis_url  # noqa: E402
+from _setup import add_server_arguments, bench_redis_url  # noqa: E402
 from storm import Storm  # noqa: E402  (bench/storm.py)
 from tests import process as h  # noqa: E402  (the same stack, fake and probe as the tests)
 
@@ -298,11 +298,7 @@ def main() -> None:
                         help="also measure quiet pages with metrics on and off (METRICS_ENABLED), alternating stacks")
     parser.add_argument("--metrics-incidents", type=int, default=100, help="alerts per metrics stack")
     parser.add_argument("--metrics-rounds", type=int, default=2, help="stacks of each (on, off, on, off, ...)")
-    parser.add_argument("--redis-url", default=os.environ.get("CELERY_BROKER_URL", "").startswith("redis://")
-                        and os.environ["CELERY_BROKER_URL"] or "redis://127.0.0.1:6379")
-    parser.add_argument("--flush-redis-db-0", action="store_true", help="allow flushing Redis database 0")
-    parser.add_argument("--postgres-url", default=os.environ.get("DATABASE_URL", "").startswith("postgres")
-                        and os.environ["DATABASE_URL"] or "postgres://postgres@127.0.0.1:5432/postgres")
+    add_server_arguments(parser)
     args = parser.parse_args()
     rows = []
     for kind in args.brokers.split(","):
