@@ -177,3 +177,28 @@ def test_no_copy_for_a_shadow_paged_for_real_at_the_same_step(db, twilio_fake, c
     assert Page.objects.get(user=world["dana"]).reason == Page.Reason.STEP
     assert twilio_fake.sent_to(DANA) == 1
     assert not [m for m in twilio_fake.messages if m["body"].startswith("Shadow")]
+
+
+def test_a_viewer_shadow_sees_the_incident_and_adds_notes_and_evidence_but_nothing_else(world, twilio_fake, client,
+                                                                                         clock):
+    incident = trigger(world)
+    client.force_login(world["dana"])
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert 'action="/incidents/%d/notes/"' % incident.pk in page and "Add evidence" in page
+    assert "Add symptom" not in page
+    assert "paging <strong>alice</strong>" in page and "<strong>dana</strong>" not in page
+    assert client.post(f"/incidents/{incident.pk}/notes/", {"text": "Watching the error graph"}).status_code == 302
+    assert client.post(f"/incidents/{incident.pk}/panel/findings/", {
+        "kind": "evidence", "text": "5xx from one pod only", "url": ""}).status_code == 302
+    assert incident.findings.get().created_by == world["dana"]
+    assert client.post(f"/incidents/{incident.pk}/panel/findings/", {"kind": "symptom", "text": "x"}).status_code == 403
+    assert client.post(f"/incidents/{incident.pk}/acknowledge/").status_code == 403
+    incident.refresh_from_db()
+    assert incident.status == "triggered"
+
+
+def test_a_viewer_who_is_not_shadowing_cannot_add_notes(world, twilio_fake, client, clock):
+    incident = trigger(world)
+    onlooker = MembershipFactory(team=world["team"], user=UserFactory(username="olga"), role="viewer").user
+    client.force_login(onlooker)
+    assert client.post(f"/incidents/{incident.pk}/notes/", {"text": "hello"}).status_code == 403
