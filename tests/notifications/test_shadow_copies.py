@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from incidents.services import incident_trigger
+from notifications.delivery import HELD, _claim_bundle
 from notifications.escalation import escalate
 from notifications.messages import voice_script
 from notifications.models import Delivery, Page
@@ -202,3 +203,14 @@ def test_a_viewer_who_is_not_shadowing_cannot_add_notes(world, twilio_fake, clie
     onlooker = MembershipFactory(team=world["team"], user=UserFactory(username="olga"), role="viewer").user
     client.force_login(onlooker)
     assert client.post(f"/incidents/{incident.pk}/notes/", {"text": "hello"}).status_code == 403
+
+
+def test_a_shadow_copy_is_never_bundled_into_a_page_of_ones_own(world, twilio_fake, clock):
+    a, b, c = (trigger(world, title) for title in ("Payments down", "Disk full", "Queue backed up"))
+    sms = {i.pk: Delivery.objects.get(kind="sms", page__user=world["alice"], page__incident=i) for i in (a, b, c)}
+    Delivery.objects.filter(pk__in=[d.pk for d in sms.values()]).update(status="pending", error=HELD)
+    Page.objects.filter(pk=sms[b.pk].page_id).update(reason=Page.Reason.SHADOW)  # alice shadows b's schedule
+    lead = Delivery.objects.select_related("page").get(pk=sms[a.pk].pk)
+    assert [d.pk for d in _claim_bundle(lead, timezone.now())] == [sms[c.pk].pk]
+    shadow_lead = Delivery.objects.select_related("page").get(pk=sms[b.pk].pk)
+    assert _claim_bundle(shadow_lead, timezone.now()) == []
