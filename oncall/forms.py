@@ -102,6 +102,8 @@ class ShadowForm(OverrideForm):
 
     shadowing = PersonChoiceField(queryset=None, required=False, label="Beside",
                                   empty_label="Whoever is on call")
+    # The schedule page has the override form too: its own field names and ids.
+    prefix = "shadow"
     field_order = ["user", "shadowing", "starts_at", "ends_at"]
 
     def __init__(self, *args, members, zone: ZoneInfo, **kwargs):

@@ -66,8 +66,8 @@ def test_the_schedule_page_shows_the_shadow_and_lists_shadow_shifts(client, prim
 def test_a_responder_adds_and_ends_a_shadow_shift_from_the_schedule_page(client, primary, people):
     client.force_login(people["alice"])
     response = client.post(f"/oncall/schedules/{primary.pk}/shadows/", {
-        "user": people["dana"].pk, "shadowing": people["alice"].pk,
-        "starts_at": "2026-01-07T10:00", "ends_at": "2026-01-09T10:00"})
+        "shadow-user": people["dana"].pk, "shadow-shadowing": people["alice"].pk,
+        "shadow-starts_at": "2026-01-07T10:00", "shadow-ends_at": "2026-01-09T10:00"})
     assert response.status_code == 302
     made = Shadow.objects.get()
     assert (made.user, made.shadowing, made.created_by) == (people["dana"], people["alice"], people["alice"])
@@ -81,19 +81,19 @@ def test_shadowing_oneself_or_a_stranger_is_refused_with_the_reason(client, prim
     stranger = UserFactory(username="stranger")
     for shadowing in (people["dana"].pk, stranger.pk):
         response = client.post(f"/oncall/schedules/{primary.pk}/shadows/", {
-            "user": people["dana"].pk, "shadowing": shadowing,
-            "starts_at": "2026-01-07T10:00", "ends_at": "2026-01-09T10:00"})
+            "shadow-user": people["dana"].pk, "shadow-shadowing": shadowing,
+            "shadow-starts_at": "2026-01-07T10:00", "shadow-ends_at": "2026-01-09T10:00"})
         assert response.status_code == 400
     assert "cannot shadow themselves" in client.post(f"/oncall/schedules/{primary.pk}/shadows/", {
-        "user": people["dana"].pk, "shadowing": people["dana"].pk,
-        "starts_at": "2026-01-07T10:00", "ends_at": "2026-01-09T10:00"}).content.decode()
+        "shadow-user": people["dana"].pk, "shadow-shadowing": people["dana"].pk,
+        "shadow-starts_at": "2026-01-07T10:00", "shadow-ends_at": "2026-01-09T10:00"}).content.decode()
     assert not Shadow.objects.exists()
 
 
 def test_a_viewer_cannot_add_a_shadow_shift(client, primary, people):
     client.force_login(people["dana"])
     response = client.post(f"/oncall/schedules/{primary.pk}/shadows/", {
-        "user": people["dana"].pk, "starts_at": "2026-01-07T10:00", "ends_at": "2026-01-09T10:00"})
+        "shadow-user": people["dana"].pk, "shadow-starts_at": "2026-01-07T10:00", "shadow-ends_at": "2026-01-09T10:00"})
     assert response.status_code == 403 and not Shadow.objects.exists()
 
 
