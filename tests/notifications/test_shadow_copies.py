@@ -103,6 +103,8 @@ def test_shadow_ack_link_records_seen_and_the_next_step_still_pages(world, twili
     incident = trigger(world)
     [sms] = [m for m in twilio_fake.messages if m["to"] == DANA]
     path = re.search(r"https?://\S+/a/\S+", sms["body"]).group(0).replace(settings.PUBLIC_URL, "")
+    shown = client.get(path).content.decode()
+    assert "Shadow copy:" in shown and "Mark as seen" in shown and ">Acknowledge<" not in shown
     done = client.post(path, {"action": "acknowledge"})
     assert done.status_code == 200 and b"seen" in done.content
     assert incident.timeline.filter(kind="shadow_seen", via="link").exists()
