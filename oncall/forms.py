@@ -102,14 +102,16 @@ class ShadowForm(OverrideForm):
 
     shadowing = PersonChoiceField(queryset=None, required=False, label="Beside",
                                   empty_label="Whoever is on call")
+    layer = forms.ModelChoiceField(queryset=None, required=False, label="Only on layer", empty_label="Any layer")
     # The schedule page has the override form too: its own field names and ids.
     prefix = "shadow"
-    field_order = ["user", "shadowing", "starts_at", "ends_at"]
+    field_order = ["user", "shadowing", "layer", "starts_at", "ends_at"]
 
-    def __init__(self, *args, members, zone: ZoneInfo, **kwargs):
+    def __init__(self, *args, members, layers, zone: ZoneInfo, **kwargs):
         super().__init__(*args, members=members, zone=zone, **kwargs)
         self.fields["user"].label = "Shadow"
         self.fields["shadowing"].queryset = members
+        self.fields["layer"].queryset = layers
 
 
 class TakeShiftForm(forms.Form):

@@ -76,7 +76,7 @@ def person_feed(request: HttpRequest, user_id: int, token: str) -> HttpResponse:
         calendar.add_component(_event(schedule, shift, summary=f"{schedule.name}: you are on call",
                                       who=person_label(user), stamp_at=now))
     for shadow in Shadow.objects.filter(user=user, ends_at__gt=start, starts_at__lt=end).select_related(
-            "schedule", "shadowing"):
+            "schedule", "shadowing", "layer"):
         calendar.add_component(_shadow_event(shadow, you=person_label(user), stamp_at=now))
     return _response(calendar, start, end)
 
@@ -112,6 +112,7 @@ def _shadow_event(shadow: Shadow, *, you: str, stamp_at: datetime) -> Event:
     """A shadow shift in the shadow's own feed: not a shift of theirs, so said apart."""
     schedule, zone = shadow.schedule, ZoneInfo(shadow.schedule.time_zone)
     beside = person_label(shadow.shadowing) if shadow.shadowing else "whoever is on call"
+    beside += f" on {shadow.layer}" if shadow.layer else ""
     url = settings.PUBLIC_URL + reverse("oncall:schedule", args=[schedule.pk])
     return Event.new(
         uid=f"shadow-{shadow.pk}@{_host()}", stamp=stamp_at, start=shadow.starts_at.astimezone(zone),

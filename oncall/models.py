@@ -271,12 +271,14 @@ class Override(models.Model):
 class Shadow(models.Model):
     """Someone learning beside whoever is on call between start and end: copied on every page the
     on-call person gets from this schedule, never responsible for one. With `shadowing` set, only
-    beside that person's shifts (shadow alice's rotation for two weeks); else beside anyone's."""
+    beside that person's shifts (shadow alice's rotation for two weeks); with `layer`, only beside
+    that layer's shifts (the weekday daytime rotation, not nights); else beside anyone's."""
 
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="shadows")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     shadowing = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+")
+    layer = models.ForeignKey(Layer, null=True, blank=True, on_delete=models.CASCADE, related_name="shadows")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

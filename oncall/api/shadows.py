@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from config.api_kit import ApiViewSet, StrictSerializer
+from config.api_kit import MAX_ID, ApiViewSet, StrictSerializer
 
 from ..access import require_role
 from ..models import Schedule, Shadow
@@ -32,8 +32,8 @@ class ShadowSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Shadow
-        fields = ["id", "schedule", "user", "username", "shadowing", "shadowing_username", "starts_at", "ends_at",
-                  "created_by", "created_at"]
+        fields = ["id", "schedule", "user", "username", "shadowing", "shadowing_username", "layer", "starts_at",
+                  "ends_at", "created_by", "created_at"]
         read_only_fields = fields
 
 
@@ -42,10 +42,16 @@ class ShadowCreateSerializer(ScheduleScopedMixin, StrictSerializer):
     user = user_id_field(help_text="The shadow: a member of the schedule's team (user id).")
     shadowing = user_id_field(help_text="Only beside this person's shifts (user id); left out or null: beside "
                                         "whoever is on call.", required=False, allow_null=True, default=None)
+    layer = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True, default=None,
+                                     help_text="Only beside the shifts this layer of the schedule decides (layer id).")
     starts_at = UtcDateTimeField()
     ends_at = UtcDateTimeField(help_text="After starts_at, at most 366 days later.")
 
     def validate(self, attrs):
+        if attrs.get("layer") is not None:
+            attrs["layer"] = attrs["schedule"].layers.filter(pk=attrs["layer"]).first()
+            if attrs["layer"] is None:
+                raise serializers.ValidationError({"layer": "Must be a layer of the schedule."})
         if attrs["ends_at"] <= attrs["starts_at"]:
             raise serializers.ValidationError({"ends_at": "Must be after starts_at."})
         for field in ("user", "shadowing"):

@@ -106,16 +106,19 @@ def override_delete(request: HttpRequest, pk: int, override_id: int) -> HttpResp
 @require_POST
 def shadow_add(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = _schedule(request, pk, need="respond")
-    form = ShadowForm(request.POST, members=_members(schedule), zone=ZoneInfo(schedule.time_zone))
+    form = ShadowForm(request.POST, members=_members(schedule), layers=schedule.layers.all(),
+                      zone=ZoneInfo(schedule.time_zone))
     if form.is_valid():
         data = form.cleaned_data
         try:
             schedules.shadow_create(schedule=schedule, user=data["user"], shadowing=data["shadowing"],
-                                    starts_at=data["starts_at"], ends_at=data["ends_at"], created_by=request.user)
+                                    layer=data["layer"], starts_at=data["starts_at"], ends_at=data["ends_at"],
+                                    created_by=request.user)
         except schedules.ScheduleError as e:
             form.add_error(None, e.message)
         else:
             beside = person_label(data["shadowing"]) if data["shadowing"] else "whoever is on call"
+            beside += f" on layer {data['layer']}" if data["layer"] else ""
             messages.success(request, f"{person_label(data['user'])} shadows {beside} from "
                                       f"{_local(data['starts_at'], schedule)} to {_local(data['ends_at'], schedule)}.")
             return redirect("oncall:schedule", pk=schedule.pk)

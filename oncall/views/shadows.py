@@ -17,7 +17,7 @@ def shadows_context(schedule: Schedule, *, user, now: datetime, form: ShadowForm
         zone = ZoneInfo(schedule.time_zone)
         start = (now.astimezone(zone) + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
         members = User.objects.filter(memberships__team_id=schedule.team_id, is_active=True).order_by("username")
-        form = ShadowForm(members=members, zone=zone, initial={
+        form = ShadowForm(members=members, layers=schedule.layers.order_by("position", "id"), zone=zone, initial={
             "starts_at": start.replace(tzinfo=None), "ends_at": (start + timedelta(days=7)).replace(tzinfo=None)})
     return {
         "shadows": schedules.shadows_visible_to(user).filter(schedule=schedule, ends_at__gt=now).order_by("starts_at"),

@@ -150,3 +150,31 @@ def test_the_shadows_own_feed_shows_the_shadow_shift_apart(client, primary, peop
     [event] = calendar.events
     assert str(event["SUMMARY"]) == "Primary: you shadow alice"
     assert "Shadow" in [str(c) for c in event["CATEGORIES"].cats]
+
+
+def test_a_shadow_of_one_layer_stands_beside_that_layers_shifts_only(primary, people):
+    from datetime import time
+
+    from oncall.models import Schedule
+
+    days = LayerFactory(schedule=primary, participants=[people["bob"]], name="Days", restrictions=[
+        {"kind": "daily", "start_time": time(9), "end_time": time(17)}])
+    weekly = primary.layers.get(position=0)
+    schedules.shadow_create(schedule=primary, user=people["dana"], layer=weekly, starts_at=NOW - timedelta(days=1),
+                            ends_at=NOW + timedelta(days=1), created_by=people["maria"])
+
+    def beside(at):
+        shifts = schedules.schedules_oncall_at(Schedule.objects.filter(pk=primary.pk), at=at)
+        return shifts[primary.pk].person, schedules.schedules_shadows_at(shifts, at=at)[primary.pk]
+
+    assert beside(NOW) == (people["bob"].pk, [])  # the day layer's shift: not dana's to shadow
+    assert beside(NOW + timedelta(hours=8)) == (people["alice"].pk, [people["dana"].pk])  # 20:00, the weekly layer
+    other_layer = LayerFactory(schedule=ScheduleFactory(team=primary.team), participants=[people["alice"]])
+    refused = ApiClient(people["alice"]).post("/api/v1/shadows/", {
+        "schedule": primary.pk, "user": people["dana"].pk, "layer": other_layer.pk,
+        "starts_at": "2026-01-08T00:00:00Z", "ends_at": "2026-01-10T00:00:00Z"})
+    assert refused.status_code == 400 and "layer" in refused.json()["errors"]
+    made = ApiClient(people["alice"]).post("/api/v1/shadows/", {
+        "schedule": primary.pk, "user": people["dana"].pk, "layer": days.pk,
+        "starts_at": "2026-01-08T00:00:00Z", "ends_at": "2026-01-10T00:00:00Z"})
+    assert made.status_code == 201 and made.json()["layer"] == days.pk
