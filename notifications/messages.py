@@ -45,7 +45,7 @@ def page_message(delivery: Delivery, *, bundled: list[Delivery] = ()) -> Message
         user=user, kind=delivery.kind, to=delivery.contact_method.value, subject=subject, text=text, html=html,
         incident_id=incident.pk, incident_number=incident.number, ack_url=link,
         status_callback_url=f"{settings.PUBLIC_URL}/notifications/twilio/status/",
-        voice_url=f"{settings.PUBLIC_URL}/notifications/twilio/voice/{delivery.pk}/",
+        voice_url=f"{settings.PUBLIC_URL}/notifications/twilio/voice/{delivery.pk}/", shadow=bool(mark),
     )
 
 

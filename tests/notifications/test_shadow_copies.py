@@ -18,6 +18,7 @@ from notifications.delivery import HELD, _claim_bundle
 from notifications.escalation import escalate
 from notifications.messages import voice_script
 from notifications.models import Delivery, Page
+from notifications.slack.sync import incident_slack_sync
 from oncall.models import Membership, Shadow
 from tests.factories import MembershipFactory, UserFactory
 from tests.notifications.conftest import SLACK_SECRET
@@ -216,3 +217,24 @@ def test_a_shadow_copy_is_never_bundled_into_a_page_of_ones_own(world, twilio_fa
     assert [d.pk for d in _claim_bundle(lead, timezone.now())] == [sms[c.pk].pk]
     shadow_lead = Delivery.objects.select_related("page").get(pk=sms[b.pk].pk)
     assert _claim_bundle(shadow_lead, timezone.now()) == []
+
+
+def test_a_shadows_slack_copy_offers_only_mark_as_seen_and_stays_marked_as_the_incident_moves(
+        db, twilio_fake, slack_fake, client, clock):
+    world = add_dana(alice_on_call(paging_setup()), rules=False)
+    verified(world["dana"], "slack", DANA_SLACK, ("high", 0))
+    incident = trigger(world)
+    sent = Delivery.objects.get(page__user=world["dana"], kind="slack")
+    channel, _, ts = sent.provider_id.partition(":")
+
+    def shown():
+        message = slack_fake.message(channel, ts)
+        actions = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        return message["text"], [e["text"]["text"] for e in actions]
+
+    text, labels = shown()
+    assert text.startswith("Shadow copy: ") and labels == ["Mark as seen", "Open"]
+    send_sms(client, "ack", from_=ALICE)
+    incident_slack_sync(incident_id=incident.pk)
+    text, labels = shown()
+    assert text.startswith("Shadow copy: ") and "Acknowledged" in text and labels == ["Mark as seen", "Open"]
