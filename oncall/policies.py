@@ -96,7 +96,9 @@ def step_shadows_at(*, step: EscalationStep, at: datetime) -> list[User]:
         return []
     shadows = schedules_shadows_at(schedules_oncall_at(Schedule.objects.filter(pk__in=schedule_ids), at=at), at=at)
     ids = [person for pk in schedule_ids for person in shadows.get(pk, [])]
-    users = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True)}
+    # Someone who left the team since hears nothing more of its incidents.
+    users = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True,
+                                                  memberships__team_id=step.policy.team_id).distinct()}
     return [users[i] for i in dict.fromkeys(ids) if i in users]
 
 

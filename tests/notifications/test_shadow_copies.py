@@ -20,7 +20,7 @@ from notifications.messages import voice_script
 from notifications.models import Delivery, Page
 from notifications.slack.sync import incident_slack_sync
 from oncall.models import Membership, Shadow
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import ApiClient, MembershipFactory, UserFactory
 from tests.notifications.conftest import SLACK_SECRET
 from tests.notifications.engine_helpers import alice_on_call, paging_setup, run_due_work, verified
 from tests.notifications.twilio_webhooks import press, send_sms
@@ -238,3 +238,17 @@ def test_a_shadows_slack_copy_offers_only_mark_as_seen_and_stays_marked_as_the_i
     incident_slack_sync(incident_id=incident.pk)
     text, labels = shown()
     assert text.startswith("Shadow copy: ") and "Acknowledged" in text and labels == ["Mark as seen", "Open"]
+
+
+def test_a_shadow_who_left_the_team_gets_no_copy(world, twilio_fake, clock):
+    Membership.objects.filter(user=world["dana"]).delete()
+    trigger(world)
+    assert not Page.objects.filter(user=world["dana"]).exists() and twilio_fake.sent_to(DANA) == 0
+
+
+def test_a_shadow_who_is_a_responder_acknowledges_through_the_api(db, twilio_fake, clock):
+    world = add_dana(alice_on_call(paging_setup()), role=Membership.Role.RESPONDER)
+    incident = trigger(world)
+    assert ApiClient(world["dana"]).post(f"/api/v1/incidents/{incident.pk}/acknowledge/").status_code == 200
+    incident.refresh_from_db()
+    assert incident.status == "acknowledged" and incident.acknowledged_by == world["dana"]
