@@ -171,6 +171,9 @@ def _wait_for_limits(delivery: Delivery, now: datetime) -> tuple[timedelta, str]
     recent = Delivery.objects.filter(
         contact_method_id=delivery.contact_method_id, status__in=[Status.SENT, Status.DELIVERED],
         sent_at__gt=now - METHOD_WINDOW)
+    if delivery.page_id is None or delivery.page.reason != Page.Reason.SHADOW:
+        # Shadow copies never use up the room of someone's own pages (a shadow on call elsewhere).
+        recent = recent.exclude(page__reason=Page.Reason.SHADOW)
     if recent.count() >= METHOD_LIMIT:
         if not _first_page_of_a_new_fire(delivery):
             oldest = recent.aggregate(first=Min("sent_at"))["first"]

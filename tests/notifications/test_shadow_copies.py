@@ -252,3 +252,14 @@ def test_a_shadow_who_is_a_responder_acknowledges_through_the_api(db, twilio_fak
     assert ApiClient(world["dana"]).post(f"/api/v1/incidents/{incident.pk}/acknowledge/").status_code == 200
     incident.refresh_from_db()
     assert incident.status == "acknowledged" and incident.acknowledged_by == world["dana"]
+
+
+def test_shadow_copies_never_use_up_the_per_number_limit_of_ones_own_pages(world, twilio_fake, clock):
+    for n in range(5):
+        trigger(world, f"filler {n}")
+    assert twilio_fake.sent_to(DANA) == 5  # five shadow copies
+    clock.shift(timedelta(seconds=10))
+    world["policy"].steps.get(position=0).targets.create(kind="user", user=world["dana"])
+    incident = trigger(world, "Payments down")  # now dana's own page
+    own = Delivery.objects.get(page__user=world["dana"], page__incident=incident, kind="sms")
+    assert own.page.reason == Page.Reason.STEP and own.status == "sent"
