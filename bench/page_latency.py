@@ -29,8 +29,9 @@ uncounted ones (the first requests of a fresh stack open connections). Alternati
 machine's changing load over both sides. Each stack's /metrics is checked: on, it counted every
 SMS; off, it answers 404.
 
-Redis runs on database VIGIL_TEST_REDIS_DB (5 unless set) of --redis-url, flushed before and
-after; it is skipped with a message when unreachable.
+Redis runs on database VIGIL_TEST_REDIS_DB, else the one --redis-url (CELERY_BROKER_URL) names,
+flushed before and after; database 0 is refused unless --flush-redis-db-0. It is skipped with a
+message when unreachable.
 """
 import argparse
 import os
@@ -47,6 +48,7 @@ from celery import shared_task
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from _setup import bench_redis_url  # noqa: E402
 from storm import Storm  # noqa: E402  (bench/storm.py)
 from tests import process as h  # noqa: E402  (the same stack, fake and probe as the tests)
 
@@ -236,7 +238,8 @@ def measure_metrics_cost(env: dict, tmp: Path, twilio, rounds: list[list[str]], 
 
 
 def run(broker_kind: str, args, tmp: Path) -> dict:
-    redis_url = args.redis_url if broker_kind == "redis" else None
+    redis_url, redis_db = bench_redis_url(args.redis_url, allow_db_zero=args.flush_redis_db_0) \
+        if broker_kind == "redis" else (None, None)
     postgres_url = None
     if broker_kind == "redis" and args.postgres_url:
         try:
@@ -246,7 +249,7 @@ def run(broker_kind: str, args, tmp: Path) -> dict:
             postgres_url = args.postgres_url
         except Exception as e:
             print(f"  PostgreSQL at {args.postgres_url} unreachable ({e.__class__.__name__}); Redis runs on SQLite")
-    dbs, broker = h.Databases(tmp / "dbs", postgres_url=postgres_url), h.Broker(redis_url)
+    dbs, broker = h.Databases(tmp / "dbs", postgres_url=postgres_url), h.Broker(redis_url, db=redis_db)
     twilio = h.FakeTwilio(tmp)
     try:
         env = h.vigil_env(tmp / "var", database_url=dbs.new(), broker_url=broker.url, twilio=twilio, port=h.free_port(),
@@ -296,14 +299,15 @@ def main() -> None:
     parser.add_argument("--metrics-incidents", type=int, default=100, help="alerts per metrics stack")
     parser.add_argument("--metrics-rounds", type=int, default=2, help="stacks of each (on, off, on, off, ...)")
     parser.add_argument("--redis-url", default=os.environ.get("CELERY_BROKER_URL", "").startswith("redis://")
-                        and os.environ["CELERY_BROKER_URL"] or "redis://127.0.0.1:6379/0")
+                        and os.environ["CELERY_BROKER_URL"] or "redis://127.0.0.1:6379")
+    parser.add_argument("--flush-redis-db-0", action="store_true", help="allow flushing Redis database 0")
     parser.add_argument("--postgres-url", default=os.environ.get("DATABASE_URL", "").startswith("postgres")
                         and os.environ["DATABASE_URL"] or "postgres://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     rows = []
     for kind in args.brokers.split(","):
-        print(f"{kind}:" + (f" database {h.Broker.REDIS_DB} (VIGIL_TEST_REDIS_DB)" if kind == "redis" else ""),
-              flush=True)
+        print(f"{kind}:" + (f" database {bench_redis_url(args.redis_url, allow_db_zero=args.flush_redis_db_0)[1]}"
+                            if kind == "redis" else ""), flush=True)
         if kind == "redis" and not h.redis_reachable(args.redis_url):
             print(f"  skipped: Redis at {args.redis_url} is not reachable")
             continue

@@ -218,6 +218,9 @@ OUTGOING_WEBHOOKS_ALLOW_PRIVATE = env_bool("OUTGOING_WEBHOOKS_ALLOW_PRIVATE", Fa
 # --- Intake -----------------------------------------------------------------------------------
 INTAKE_MAX_BODY_BYTES = 512 * 1024
 INTAKE_RATE_LIMIT_PER_MINUTE = env_int("INTAKE_RATE_LIMIT_PER_MINUTE", 6000, minimum=1)
+# The domain whose mail reaches `manage.py receive_email` (or a Mailgun/SendGrid route): an email
+# integration's address is <token>@VIGIL_EMAIL_DOMAIN. Unset, only its HTTP URL is shown.
+VIGIL_EMAIL_DOMAIN = (env_str("VIGIL_EMAIL_DOMAIN") or "").strip().lstrip("@").lower()
 _cache_url = env_str("CACHE_URL")
 # Short socket timeouts: rate limits fail open when the cache is down (incidents/ratelimit.py),
 # and a cache host that drops packets must cost a request half a second, not a minute.
@@ -271,6 +274,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "webhook-receipts-prune": {"task": "notifications.prune_webhook_receipts", "schedule": 3600.0},
     "outgoing-webhooks-sweep": {"task": "incidents.webhooks_sweep", "schedule": 10.0},
     "status-updates-due": {"task": "notifications.status_updates_due", "schedule": 60.0},
+    "handoff-reports": {"task": "notifications.handoff_reports_due", "schedule": 60.0},
+    "postmortem-follow-ups-due": {"task": "notifications.postmortem_follow_ups_due", "schedule": 600.0},
 }
 
 # --- REST API ---------------------------------------------------------------------------------
@@ -314,6 +319,12 @@ SPECTACULAR_SETTINGS = {
         # `via` on the timeline, status updates (the same choices) and the audit log (its own).
         "TimelineEventViaEnum": "incidents.models.TimelineEvent.Via",
         "AuditEntryViaEnum": "oncall.audit.models.AuditEntry.Via",
+        # A postmortem has a `status` of its own besides the incident's.
+        "IncidentStatusEnum": "incidents.models.Incident.Status",
+        "PostmortemStatusEnum": "incidents.models.Postmortem.Status",
+        # So do its action items, and a priority.
+        "ActionItemStatusEnum": "incidents.models.ActionItem.Status",
+        "ActionItemPriorityEnum": "incidents.models.ActionItem.Priority",
     },
 }
 

@@ -11,9 +11,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from config.metrics import observe_intake
-from oncall.models import hash_secret
 
 from . import alert_ingest
+from .intake_cache import integration_by_token
 from .models import Integration
 from .ratelimit import integration_rate_check
 from .sources import ParseError, grafana, pagerduty, parse
@@ -27,25 +27,21 @@ class Rejected(Exception):
         self.status, self.message, self.errors, self.headers = status, message, errors or [], headers or {}
 
 
-def _answer(status: int, body: dict, headers: dict | None = None) -> JsonResponse:
+def answer(status: int, body: dict, headers: dict | None = None) -> JsonResponse:
     response = JsonResponse(body, status=status, headers=headers)
     # Django would log 4xx responses with their path, and the path holds the token.
     response._has_been_logged = True
     return response
 
 
-def _find_integration(token: str, *, kinds: tuple[str, ...] | None = None) -> Integration:
-    integration = (
-        Integration.objects.select_related("service")
-        .filter(token_hash=hash_secret(token), enabled=True)
-        .first()
-    )
+def find_integration(token: str, *, kinds: tuple[str, ...] | None = None) -> Integration:
+    integration = integration_by_token(token)
     if integration is None or (kinds and integration.kind not in kinds):
         raise Rejected(404, "Unknown or disabled integration.")
     return integration
 
 
-def _check_rate(integration: Integration) -> None:
+def check_rate(integration: Integration) -> None:
     limit = integration.config.get("rate_limit_per_minute") if isinstance(integration.config, dict) else None
     # A row stored before configs were checked may hold 0 or -1, which would refuse every request.
     usable = isinstance(limit, int) and not isinstance(limit, bool) and limit > 0
@@ -80,7 +76,7 @@ def read_json(request: HttpRequest) -> tuple[bytes, object]:
         raise Rejected(400, f"Body is not valid JSON: {str(e)[:200]}.") from None
 
 
-def _outcomes_body(outcomes: list[alert_ingest.AlertOutcome]) -> dict:
+def outcomes_body(outcomes: list[alert_ingest.AlertOutcome]) -> dict:
     return {
         "status": "accepted",
         "events": [
@@ -96,18 +92,18 @@ def _outcomes_body(outcomes: list[alert_ingest.AlertOutcome]) -> dict:
 @require_http_methods(["POST"])
 def integration_webhook(request: HttpRequest, token: str) -> JsonResponse:
     try:
-        integration = _find_integration(token, kinds=("generic", "alertmanager", "grafana", "pagerduty"))
-        _check_rate(integration)
+        integration = find_integration(token, kinds=("generic", "alertmanager", "grafana", "pagerduty"))
+        check_rate(integration)
         raw, body = read_json(request)
         if integration.kind == Integration.Kind.GRAFANA:
             _verify_grafana(integration, raw, request.headers.get("X-Grafana-Alerting-Signature"))
         events = parse(integration.kind, body, integration)
     except Rejected as r:
-        return _answer(r.status, {"status": "rejected", "message": r.message, "errors": r.errors}, r.headers)
+        return answer(r.status, {"status": "rejected", "message": r.message, "errors": r.errors}, r.headers)
     except ParseError as e:
-        return _answer(400, {"status": "rejected", **e.to_dict()})
+        return answer(400, {"status": "rejected", **e.to_dict()})
     outcomes = alert_ingest.alerts_ingest(integration=integration, events=events)
-    return _answer(202, _outcomes_body(outcomes))
+    return answer(202, outcomes_body(outcomes))
 
 
 def _verify_grafana(integration: Integration, raw: bytes, header: str | None) -> None:
@@ -121,17 +117,17 @@ def _verify_grafana(integration: Integration, raw: bytes, header: str | None) ->
 @require_http_methods(["GET", "POST", "HEAD"])
 def heartbeat(request: HttpRequest, token: str) -> JsonResponse:
     try:
-        integration = _find_integration(token, kinds=("heartbeat",))
-        _check_rate(integration)
+        integration = find_integration(token, kinds=("heartbeat",))
+        check_rate(integration)
     except Rejected as r:
-        return _answer(r.status, {"status": "rejected", "message": r.message}, r.headers)
+        return answer(r.status, {"status": "rejected", "message": r.message}, r.headers)
     resolved = alert_ingest.heartbeat_beat(integration=integration)
-    return _answer(202, {"status": "accepted", "resolved_incident": resolved.number if resolved else None})
+    return answer(202, {"status": "accepted", "resolved_incident": resolved.number if resolved else None})
 
 
 def _pd_error(status: int, message: str, errors: list[str], headers: dict | None = None) -> JsonResponse:
     label = "throttle event" if status == 429 else "invalid event"
-    return _answer(status, {"status": label, "message": message, "errors": errors}, headers)
+    return answer(status, {"status": label, "message": message, "errors": errors}, headers)
 
 
 def _pd_read(request: HttpRequest) -> tuple[object, str]:
@@ -149,15 +145,15 @@ def pagerduty_enqueue(request: HttpRequest) -> JsonResponse:
         body, key = _pd_read(request)
         if not key.strip():
             pagerduty.parse_event(body)  # raises, naming every bad field
-        integration = _find_integration(key, kinds=("pagerduty",))
-        _check_rate(integration)
+        integration = find_integration(key, kinds=("pagerduty",))
+        check_rate(integration)
         routed = pagerduty.parse_event(body, integration.config)
     except Rejected as r:
         return _pd_error(r.status, r.message, r.errors or [r.message], r.headers)
     except ParseError as e:
         return _pd_error(400, e.message, e.errors)
     alert_ingest.alerts_ingest(integration=integration, events=[routed.event])
-    return _answer(202, {"status": "success", "message": "Event processed", "dedup_key": routed.event.dedup_key})
+    return answer(202, {"status": "success", "message": "Event processed", "dedup_key": routed.event.dedup_key})
 
 
 @csrf_exempt
@@ -166,8 +162,8 @@ def pagerduty_change(request: HttpRequest) -> JsonResponse:
     try:
         body, key = _pd_read(request)
         change = pagerduty.parse_change(body)
-        integration = _find_integration(key, kinds=("pagerduty",))
-        _check_rate(integration)
+        integration = find_integration(key, kinds=("pagerduty",))
+        check_rate(integration)
     except Rejected as r:
         return _pd_error(r.status, r.message, r.errors or [r.message], r.headers)
     except ParseError as e:
@@ -176,4 +172,4 @@ def pagerduty_change(request: HttpRequest) -> JsonResponse:
         integration=integration, summary=change.summary, occurred_at=change.timestamp,
         source=change.source, details=change.custom_details, links=list(change.links),
     )
-    return _answer(202, {"status": "success", "message": "Change event processed"})
+    return answer(202, {"status": "success", "message": "Change event processed"})

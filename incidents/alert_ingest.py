@@ -5,10 +5,12 @@ stored in one transaction, so a request is either accepted whole (and then answe
 at all.
 """
 import logging
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet, Subquery
 from django.utils import timezone
 
@@ -16,8 +18,10 @@ from config.celery import send_after_commit
 from config.metrics import ALERTS, count_after_commit
 
 from .alert_state import GROUPED_KINDS, alert_states_record
-from .models import Alert, ChangeEvent, Incident, Integration, MaintenanceWindow, Service, Severity, Urgency
+from .intake_cache import service_in_maintenance
+from .models import Alert, ChangeEvent, Incident, Integration, Service, Severity, Urgency
 from .services import AlreadyHandled, InvalidTransition, incident_acknowledge, incident_resolve, incident_trigger
+from .services.lifecycle import incident_numbers_at_end
 from .sources import AlertEvent
 
 logger = logging.getLogger(__name__)
@@ -36,6 +40,8 @@ INCIDENT_SEVERITY = {"critical": Severity.SEV2, "error": Severity.SEV3, "warning
 HEARTBEAT_DEDUP_KEY = "heartbeat"
 HEARTBEAT_INTERVAL_DEFAULT = 300
 HEARTBEAT_GRACE_DEFAULT = 60
+
+_sqlite_writers = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -59,14 +65,18 @@ def urgency_for(*, integration: Integration, severity: str) -> str:
 
 
 def in_maintenance(*, service: Service, at: datetime) -> bool:
-    return MaintenanceWindow.objects.filter(service=service, starts_at__lte=at, ends_at__gt=at).exists()
+    return service_in_maintenance(service_id=service.pk, at=at)
 
 
 def alerts_ingest(*, integration: Integration, events: list[AlertEvent], received_at: datetime | None = None) -> list[AlertOutcome]:
-    """Store a request's events; returns only after commit, so the caller may answer 202."""
+    """Store a request's events; returns only after commit, so the caller may answer 202.
+
+    Reads come before the transaction and new incidents take their numbers at its very end: on
+    SQLite the transaction holds the database's one write lock, on PostgreSQL the number holds
+    the team's counter row, and concurrent requests wait for either."""
     at = received_at or timezone.now()
-    with transaction.atomic():
-        suppressed = in_maintenance(service=integration.service, at=at)
+    suppressed = in_maintenance(service=integration.service, at=at)
+    with _sqlite_writers_queue(), transaction.atomic(), incident_numbers_at_end():
         outcomes = [_ingest_one(integration=integration, event=e, at=at, suppressed=suppressed) for e in events]
         for result in {o.result for o in outcomes}:
             count_after_commit(ALERTS, sum(o.result == result for o in outcomes), kind=integration.kind, outcome=result)
@@ -77,11 +87,31 @@ def alerts_ingest(*, integration: Integration, events: list[AlertEvent], receive
     return outcomes
 
 
+@contextmanager
+def _sqlite_writers_queue():
+    """On SQLite, this process's requests write one at a time, queued on a lock.
+
+    SQLite has one writer at a time, and a writer that finds the database locked sleeps in its
+    busy handler (up to 100 ms between tries) rather than being woken when the lock frees: in a
+    burst, a request could sleep far longer than the writes it waited for. Threads of one process
+    queue here instead and start the moment the one before commits; only the other processes
+    (web workers, the Celery worker) still meet the busy handler. Not inside a caller's
+    transaction: that one may already hold the database, and another thread waiting here for it
+    would wait for ever."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with _sqlite_writers:
+        yield
+
+
 def _touch(integration: Integration, at: datetime) -> None:
     # "Last seen" is for people; refreshing it at most every few seconds keeps an alert storm at
     # one incident update per alert instead of two row updates.
     if integration.last_seen_at is None or at - integration.last_seen_at > timedelta(seconds=5):
         Integration.objects.filter(pk=integration.pk).update(last_seen_at=at)
+        # The instance may be the one intake_cache hands every request of this process.
+        integration.last_seen_at = at
 
 
 def _ingest_one(*, integration: Integration, event: AlertEvent, at: datetime, suppressed: bool) -> AlertOutcome:

@@ -5,8 +5,9 @@ Pure functions, no database. Every writer (the API, the admin, the services) che
 without further checks, and a value nobody bounded (an interval of 10^20 seconds) once stopped
 every heartbeat check of every team. Parsers stay lenient about what is stored; this is the gate.
 
-Secrets (Grafana's signing secret) are write-only: :func:`config_shown` masks them, and
-:func:`config_merged` keeps a stored secret when an update omits it or sends back its mask.
+Secrets (Grafana's signing secret, an email integration's Mailgun key and basic-auth credentials)
+are write-only: :func:`config_shown` masks them, and :func:`config_merged` keeps a stored secret
+when an update omits it or sends back its mask.
 """
 from __future__ import annotations
 
@@ -51,6 +52,13 @@ def _secret(key: str, value: Any) -> str | None:
     return f"'{key}' must be a string of 1 to {SECRET_MAX} characters (null removes it)"
 
 
+def _basic_auth(key: str, value: Any) -> str | None:
+    user, colon, password = value.partition(":") if isinstance(value, str) else ("", "", "")
+    if user and colon and password and len(value) <= SECRET_MAX:
+        return None
+    return f"'{key}' must be \"user:password\", at most {SECRET_MAX} characters (null removes it)"
+
+
 # Options every alert-carrying kind honours (intake and webhooks read them). None: the source's
 # own validate_config checks the value (incidents.sources).
 ALERT_OPTIONS: dict[str, Check | None] = {
@@ -66,6 +74,9 @@ SCHEMAS: dict[str, dict[str, Check | None]] = {
     "alertmanager": {**ALERT_OPTIONS, **GROUPING_OPTIONS},
     "grafana": {**ALERT_OPTIONS, **GROUPING_OPTIONS, "secret": _secret},
     "pagerduty": dict(ALERT_OPTIONS),
+    # The patterns are checked by incidents.sources.email; the secrets guard its HTTP endpoint.
+    "email": {**ALERT_OPTIONS, "dedup_pattern": None, "resolve_pattern": None,
+              "mailgun_signing_key": _secret, "basic_auth": _basic_auth},
     "heartbeat": {
         "interval_seconds": _int_between(10, 7 * 86400, " seconds (7 days)"),
         "grace_seconds": _int_between(0, 86400, " seconds (1 day)"),
@@ -73,7 +84,7 @@ SCHEMAS: dict[str, dict[str, Check | None]] = {
         "rate_limit_per_minute": ALERT_OPTIONS["rate_limit_per_minute"],
     },
 }
-SECRET_KEYS: dict[str, tuple[str, ...]] = {"grafana": ("secret",)}
+SECRET_KEYS: dict[str, tuple[str, ...]] = {"grafana": ("secret",), "email": ("mailgun_signing_key", "basic_auth")}
 
 
 def config_problems(kind: str, config: Any) -> list[str]:

@@ -43,7 +43,7 @@ INCIDENT_LIST_FILTERS: dict[str, tuple[str, ...] | None] = {
 
 def incidents_listed(*, user: User | AnonymousUser, status: str) -> QuerySet[Incident]:
     """The incident list for one status tab (see INCIDENT_LIST_FILTERS), newest first."""
-    qs = incidents_visible_to(user).select_related("acknowledged_by", "assignee", "resolved_by").order_by("-triggered_at", "-id")
+    qs = incidents_visible_to(user).select_related("acknowledged_by", "assignee", "resolved_by", "postmortem").order_by("-triggered_at", "-id")
     statuses = INCIDENT_LIST_FILTERS[status]
     return qs if statuses is None else qs.filter(status__in=statuses)
 
@@ -74,6 +74,9 @@ def integration_urls(*, integration: Integration, token: str) -> dict:
         return {"url": f"{base}/v2/enqueue", "routing_key": token}
     if kind == Integration.Kind.HEARTBEAT:
         return {"url": f"{base}/integrations/{token}/heartbeat/"}
+    if kind == Integration.Kind.EMAIL:
+        domain = settings.VIGIL_EMAIL_DOMAIN
+        return {"url": f"{base}/integrations/{token}/email/", **({"address": f"{token}@{domain}"} if domain else {})}
     return {"url": f"{base}/integrations/{token}/"}
 
 

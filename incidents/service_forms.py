@@ -96,7 +96,20 @@ class IntegrationForm(_OwnIds):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text="Grafana only, optional: requests must then carry its HMAC signature.")
 
-    CONFIG_FIELDS = ("interval_seconds", "grace_seconds", "rate_limit_per_minute", "urgency", "secret")
+    dedup_pattern = forms.CharField(
+        required=False, max_length=500, label="Email: dedup pattern", strip=False,
+        help_text="Email only: a regular expression on the subject; its group named key (or first group) "
+                  "keys the incident.")
+    resolve_pattern = forms.CharField(
+        required=False, max_length=500, label="Email: resolve pattern", strip=False,
+        help_text="Email only: a mail whose subject or body matches it resolves, e.g. ^\\*\\* RECOVERY")
+    mailgun_signing_key = forms.CharField(
+        required=False, max_length=512, label="Email: Mailgun signing key", strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Email only, optional: posts must then carry Mailgun's signature.")
+
+    CONFIG_FIELDS = ("interval_seconds", "grace_seconds", "rate_limit_per_minute", "urgency", "secret",
+                     "dedup_pattern", "resolve_pattern", "mailgun_signing_key")
 
     def clean(self):
         data = super().clean()

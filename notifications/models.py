@@ -190,3 +190,34 @@ class StatusUpdateSend(models.Model):
 
     def __str__(self) -> str:
         return f"update {self.status_update_id} to {self.target}"
+
+
+class HandoffReport(models.Model):
+    """One shift's end in one schedule, reported by email to the outgoing and incoming on-call.
+
+    Unique per (schedule, ended_at): the beat task that finds shift ends runs every minute on any
+    worker, and whichever inserts the row first owns the report; a second run (or a concurrent
+    one) finds it taken. `sent_at` is then the claim on the email itself (see
+    notifications/handoff/sending.py)."""
+
+    schedule = models.ForeignKey("oncall.Schedule", on_delete=models.CASCADE, related_name="handoff_reports")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    outgoing = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    incoming = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # Who has had it already: a retry after one address failed for now mails only the others.
+    emailed_to = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-ended_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "ended_at"], name="handoff_report_once_per_shift_end"),
+            models.CheckConstraint(condition=Q(ended_at__gt=models.F("started_at")), name="handoff_report_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"hand-off of schedule {self.schedule_id} at {self.ended_at:%Y-%m-%d %H:%M}"

@@ -7,6 +7,8 @@ from .delivery import deliveries_cancel_unneeded
 from .reminders import reminder_email_send
 from .replay import webhook_receipts_prune
 from .escalation import escalate as escalate_one
+from .handoff.sending import handoff_report_send, handoff_reports_due
+from .postmortem_reminders import action_items_remind_overdue, postmortem_reviews_remind_overdue
 from .incident_reminders import incident_resolved_tell, major_incident_page, status_updates_remind_overdue
 from .metrics import sweep_observed
 from .slack.sync import incident_slack_sync
@@ -18,8 +20,17 @@ from .webhook_notice import webhook_endpoint_disabled_notify
 
 
 @shared_task(name="notifications.escalate", acks_late=True, ignore_result=True)
-def escalate(incident_id: int) -> None:
-    escalate_one(incident_id=incident_id)
+def escalate(incident_id: int, opened: bool = False, major: bool = False) -> None:
+    """`opened`: the incident was just opened, and this one message (alert intake publishes one per
+    new incident) also does the rest of what opening it asks: the change announced (Slack) and,
+    when `major`, the major-incident policy paged. Paging goes first."""
+    try:
+        escalate_one(incident_id=incident_id)
+    finally:
+        if opened:
+            _incident_changed(incident_id)
+            if major:
+                major_incident_page(incident_id=incident_id)
 
 
 @shared_task(name="notifications.deliver", acks_late=True, ignore_result=True)
@@ -40,6 +51,10 @@ def send_verification(self, contact_method_id: int, code: str) -> None:
 
 @shared_task(name="notifications.incident_changed", acks_late=True, ignore_result=True)
 def incident_changed(incident_id: int) -> None:
+    _incident_changed(incident_id)
+
+
+def _incident_changed(incident_id: int) -> None:
     deliveries_cancel_unneeded(incident_id=incident_id)
     incident_slack_sync(incident_id=incident_id)
     incident_resolved_tell(incident_id=incident_id)
@@ -78,3 +93,22 @@ def page_major_incident_policy(incident_id: int) -> None:
              autoretry_for=(DeliveryError,), max_retries=5, retry_backoff=True)
 def reminder_email(reminder_id: int) -> None:
     reminder_email_send(reminder_id=reminder_id)
+
+
+@shared_task(name="notifications.handoff_reports_due", ignore_result=True, expires=50)
+def handoff_reports() -> None:
+    """Every minute: record the shifts that just ended and email each one's report."""
+    handoff_reports_due()
+
+
+@shared_task(name="notifications.handoff_report_send", acks_late=True, ignore_result=True,
+             autoretry_for=(DeliveryError,), max_retries=5, retry_backoff=True)
+def handoff_report_email(report_id: int) -> None:
+    handoff_report_send(report_id=report_id)
+
+
+@shared_task(name="notifications.postmortem_follow_ups_due", ignore_result=True, expires=600)
+def postmortem_follow_ups_due() -> None:
+    """Every few minutes: remind the owners of overdue action items and postmortem reviews."""
+    action_items_remind_overdue()
+    postmortem_reviews_remind_overdue()

@@ -72,6 +72,12 @@ class SentTasks(list):
     def named(self, name: str) -> list:
         return [t for t in self if t["name"] == name]
 
+    def opened(self, *, major: bool | None = None) -> list:
+        """The one message each new incident sends: escalate, which also announces it (and pages
+        the major-incident policy when `major`)."""
+        return [t for t in self.named("notifications.escalate") if t["kwargs"].get("opened")
+                and (major is None or t["kwargs"].get("major") == major)]
+
 
 @pytest.fixture(autouse=True)
 def sent_tasks(monkeypatch):
@@ -91,7 +97,11 @@ def _empty_cache():
     # Rate limits count in the cache; one test's requests must not spend another's budget.
     from django.core.cache import cache
 
+    from incidents.intake_cache import intake_cache_clear
+
     cache.clear()
+    # Integrations and windows a request remembered belong to a database that was rolled back.
+    intake_cache_clear()
 
 
 @pytest.fixture

@@ -15,7 +15,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from config.wsgi import application
-from incidents.models import MaintenanceWindow
+from incidents.models import MaintenanceWindow, Postmortem
+from incidents.services import incident_resolve
+from incidents.services.action_items import action_item_add
 from oncall.models import NotificationRule
 from oncall.schedules import calendar_feed_create
 from oncall.services import api_token_create
@@ -104,11 +106,12 @@ def seeded(db, wsgi_in_test_transaction):
     spare, _ = api_token_create(user=admin, name="spare")
     outsider = UserFactory()
     oncall = _seed_oncall(admin, team, [m.user for m in memberships])
+    learned = _seed_postmortem(admin, service)
     SEEDED.update({
         "incidents": [incident.pk], "services": [service.pk], "integrations": [integration.pk],
         "teams": [team.pk], "memberships": [m.pk for m in memberships], "tokens": [spare.pk],
         "team": [team.pk], "service": [service.pk], "user": [outsider.pk, *(m.user_id for m in memberships)],
-        **oncall,
+        **oncall, **learned,
     })
     yield SimpleNamespace(admin=admin, token=api_token_for(admin))
     SEEDED.clear()
@@ -134,6 +137,15 @@ def _seed_oncall(admin, team, members) -> dict[str, list[int]]:
     }
 
 
+def _seed_postmortem(admin, service) -> dict[str, list[int]]:
+    """A resolved SEV2 (which makes its postmortem) with an action item."""
+    incident = incident_resolve(incident=IncidentFactory(service=service, severity="SEV2", dedup_key="learned"),
+                                by=admin, via="web")
+    postmortem = Postmortem.objects.get(incident=incident)
+    item = action_item_add(postmortem=postmortem, by=admin, title="Alert on expiring certificates", owner=admin)
+    return {"postmortems": [postmortem.pk], "postmortem": [postmortem.pk], "action-items": [item.pk]}
+
+
 # Loaded from the running app at import: pytest-django has configured Django by then, and the
 # schema view reads no rows. (schemathesis.pytest.from_fixture would be the lazy alternative,
 # but schemathesis 4.32 relies on a pytest Node attribute that pytest 9 removed.)
@@ -154,7 +166,7 @@ def use_seeded_ids(context, path_parameters):
 def refer_to_seeded_rows(context, body):
     """Bodies that name a service, team, user, schedule, contact method or policy often name one
     that exists, so creates succeed."""
-    names = ("service", "team", "user", "schedule", "contact_method", "escalation_policy")
+    names = ("service", "team", "user", "schedule", "contact_method", "escalation_policy", "postmortem")
     fields = [name for name in names if isinstance(body, dict) and name in body]
     if not fields:
         return st.just(body)

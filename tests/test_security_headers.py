@@ -97,7 +97,7 @@ def test_the_api_docs_have_a_strict_content_security_policy_and_no_inline_code(c
 
 
 @pytest.mark.parametrize("path", ["/", "/oncall/", "/oncall/schedules/", "/oncall/policies/", "/oncall/profile/",
-                                  "/services/",
+                                  "/services/", "/postmortems/overdue/", "/analytics/",
                                   "/admin/", "/admin/oncall/apitoken/add/", "/notifications/outbox/", "/api/v1/me/",
                                   "/does-not-exist/"])
 def test_every_page_has_the_policy_and_no_inline_code(web, path):

@@ -7,9 +7,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import RequestFactory
-from django.urls import resolve
+from django.urls import resolve, reverse
 
-from incidents.models import Integration, Service
+from incidents.demo_postmortem import DEDUP_KEY as POSTMORTEM_DEDUP_KEY
+from incidents.models import Incident, Integration, Postmortem, Service, TimelineEvent
+from incidents.response_review import response_review
 from incidents.services import integration_rotate_token
 from oncall.auth import ApiTokenAuthentication
 from oncall.models import ApiToken, Membership, Team, hash_secret
@@ -44,7 +46,7 @@ def test_seeding_twice_adds_no_rows_and_prints_the_same_facts():
     assert second == first
     assert row_counts() == counts
     # demo, three in the rotation, and dana who shadows it
-    assert counts == {"User": 5, "Team": 1, "Membership": 5, "Service": 1, "Integration": 5, "ApiToken": 1}
+    assert counts == {"User": 5, "Team": 1, "Membership": 5, "Service": 1, "Integration": 6, "ApiToken": 1}
 
 
 def test_json_output_is_one_object_with_every_fact():
@@ -53,7 +55,7 @@ def test_json_output_is_one_object_with_every_fact():
     facts = json.loads(out.getvalue())
     assert set(facts) == {"web_url", "login", "api_token", "integrations"}
     assert facts["web_url"] == PUBLIC_URL
-    assert set(facts["integrations"]) == {"generic", "alertmanager", "grafana", "pagerduty", "heartbeat"}
+    assert set(facts["integrations"]) == {"generic", "alertmanager", "grafana", "pagerduty", "heartbeat", "email"}
 
 
 def logs_in(client, username: str, password: str) -> bool:
@@ -198,3 +200,82 @@ def test_the_heartbeat_named_nightly_expects_a_beat_once_a_day():
     assert "nightly" in heartbeat.name.lower()
     assert heartbeat.config["interval_seconds"] == 24 * 3600
     assert heartbeat.config["grace_seconds"] >= 15 * 60
+
+
+def test_the_email_integration_prints_its_url_and_with_a_mail_domain_its_address(demo_settings):
+    demo_settings.VIGIL_EMAIL_DOMAIN = "alerts.example.com"
+    email = seed_json()["integrations"]["email"]
+    token = urlsplit(email["url"]).path.split("/")[2]
+    assert email["url"] == f"{PUBLIC_URL}/integrations/{token}/email/"
+    assert resolve(urlsplit(email["url"]).path).url_name == "integration-email"
+    assert email["address"] == f"{token}@alerts.example.com"
+    assert hash_secret(token) == Integration.objects.get(kind="email").token_hash
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert email["url"] in out.getvalue() and email["address"] in out.getvalue()
+
+
+def test_without_a_mail_domain_the_email_integration_has_no_address_and_says_how_to_get_one(demo_settings):
+    demo_settings.VIGIL_EMAIL_DOMAIN = ""
+    assert seed_json()["integrations"]["email"]["address"] is None
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "VIGIL_EMAIL_DOMAIN" in out.getvalue()
+
+
+def test_the_demo_email_integration_resolves_a_nagios_problem_with_its_recovery(client):
+    from pathlib import Path
+
+    from incidents.models import Incident
+
+    url = urlsplit(seed_json()["integrations"]["email"]["url"]).path
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "email"
+    for name in ("nagios-problem.eml", "nagios-recovery.eml"):
+        response = client.post(url, data=(fixtures / name).read_bytes(), content_type="message/rfc822")
+        assert response.status_code == 202
+    incident = Incident.objects.get(title__contains="web1.example.net/HTTP")
+    assert (incident.status, incident.severity) == ("resolved", "SEV2")
+
+
+def test_the_demo_has_a_resolved_sev1_whose_prefilled_postmortem_a_new_user_finds(client):
+    seed_json()
+    demo = User.objects.get(username="demo")
+    incident = Incident.objects.get(dedup_key=POSTMORTEM_DEDUP_KEY)
+    assert (incident.status, incident.severity) == ("resolved", "SEV1")
+    postmortem = Postmortem.objects.get(incident=incident)
+    assert postmortem.owner == demo and postmortem.status == "draft"
+    assert "Draft written by Vigil" in postmortem.summary
+    for line in ("Status update", "Evidence added", "Pinned in Slack", "Mitigated", "Resolved"):
+        assert line in postmortem.timeline
+    assert "TLS handshake failed" in postmortem.timeline and "1,800 failed checkouts" in postmortem.impact
+    review = response_review(incident=incident)
+    assert review.evidence_first is True
+    assert {m.key: int(m.after.total_seconds() // 60) for m in review.measures if m.key != "resolved"} == {
+        "acknowledged": 3, "first_update": 9, "mitigated": 24}
+    client.force_login(demo)
+    listed = client.get(reverse("incidents:list") + "?status=resolved").content.decode()
+    assert reverse("incidents:postmortem", args=[postmortem.pk]) in listed
+    assert reverse("incidents:postmortem", args=[postmortem.pk]) in client.get(reverse("incidents:postmortems")).content.decode()
+
+
+def test_seeding_again_keeps_the_one_postmortem_and_what_was_written_in_it():
+    seed_json()
+    Postmortem.objects.update(went_well="Rollback took 7 minutes")
+    counts = (Postmortem.objects.count(), TimelineEvent.objects.count())
+    seed_json()
+    assert (Postmortem.objects.count(), TimelineEvent.objects.count()) == counts == (1, counts[1])
+    assert Postmortem.objects.get().went_well == "Rollback took 7 minutes"
+
+
+def test_the_demo_postmortem_has_follow_ups_one_of_them_still_without_an_owner(client):
+    from incidents.models import ActionItem
+
+    seed_json()
+    seed_json()  # again: nothing added twice
+    postmortem = Postmortem.objects.get(incident__dedup_key=POSTMORTEM_DEDUP_KEY)
+    items = list(postmortem.action_items.order_by("due_on"))
+    assert len(items) == 3 and all(i.status == ActionItem.Status.OPEN for i in items)
+    assert [i.owner is None for i in items] == [False, False, True]
+    client.force_login(User.objects.get(username="demo"))
+    page = client.get(reverse("incidents:postmortem", args=[postmortem.pk])).content.decode()
+    assert "Ship v5.4.1 with the renewed client certificate" in page

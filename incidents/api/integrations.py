@@ -46,7 +46,7 @@ class IntegrationCreateSerializer(StrictModelSerializer):
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.none())
     config = JsonObjectField(
         required=False, help_text="Options of the integration's kind; unknown options are refused. Secrets "
-        "(grafana: secret) are write-only and read back masked.",
+        "(grafana: secret; email: mailgun_signing_key, basic_auth) are write-only and read back masked.",
     )
 
     class Meta:
@@ -87,9 +87,13 @@ class IntegrationSecretSerializer(IntegrationSerializer):
     routing_key = serializers.SerializerMethodField(
         help_text="PagerDuty Events API v2 routing key; null for other kinds."
     )
+    address = serializers.SerializerMethodField(
+        help_text="Email integrations: <token>@VIGIL_EMAIL_DOMAIN, for a local MTA; null without that setting "
+                  "and for other kinds."
+    )
 
     class Meta(IntegrationSerializer.Meta):
-        fields = [*IntegrationSerializer.Meta.fields, "token", "url", "routing_key"]
+        fields = [*IntegrationSerializer.Meta.fields, "token", "url", "routing_key", "address"]
         read_only_fields = fields
 
     def get_token(self, integration) -> str:
@@ -100,6 +104,9 @@ class IntegrationSecretSerializer(IntegrationSerializer):
 
     def get_routing_key(self, integration) -> str | None:
         return self.context["urls"].get("routing_key")
+
+    def get_address(self, integration) -> str | None:
+        return self.context["urls"].get("address")
 
 
 INTEGRATION_SERVICE_FILTER = OpenApiParameter("service", OpenApiTypes.INT, description="Only this service's integrations.")

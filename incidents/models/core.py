@@ -45,6 +45,7 @@ class Integration(models.Model):
         GRAFANA = "grafana", "Grafana Alerting"
         PAGERDUTY = "pagerduty", "PagerDuty Events API v2"
         HEARTBEAT = "heartbeat", "Heartbeat"
+        EMAIL = "email", "Email"
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="integrations")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -158,6 +159,8 @@ class Incident(models.Model):
             models.Index(fields=["-triggered_at", "-id"], name="incident_time"),
             # The open incidents are few at any history size: the list's tab counts read only these.
             models.Index(fields=["team", "status"], condition=~Q(status="resolved"), name="incident_open"),
+            # Reports over a period of the person's teams (analytics): a range per team.
+            models.Index(fields=["team", "triggered_at"], name="incident_team_triggered"),
             models.Index(
                 fields=["next_escalation_at"],
                 condition=Q(next_escalation_at__isnull=False),

@@ -92,6 +92,9 @@ class ActionItem(models.Model):
                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The incident's follow-up task this item was made from (DESIGN §5): a task becomes one item at most.
+    incident_task = models.OneToOneField("incidents.IncidentTask", null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="action_item")
 
     class Meta:
         ordering = ["due_on", "id"]

@@ -3,6 +3,7 @@ from config.models_util import KEEP, apply_changes
 from oncall.audit.recording import audit_updated
 from oncall.models import EscalationPolicy, Team, hash_secret, new_secret
 
+from ..intake_cache import intake_cache_changed
 from ..integration_config import config_merged, config_problems
 from ..models import Integration, Service
 from .errors import IncidentError
@@ -67,6 +68,7 @@ def _ensure_name_free(*, service: Service, name: str, integration: Integration |
 def integration_rotate_token(*, integration: Integration) -> str:
     raw = new_secret("int")
     Integration.objects.filter(pk=integration.pk).update(token_hash=hash_secret(raw), token_prefix=raw[:10])
+    intake_cache_changed()  # an update() sends no post_save; the old token must stop at once
     audit_updated(model=Integration, pk=integration.pk, token_hash=raw)
     integration.refresh_from_db()
     return raw

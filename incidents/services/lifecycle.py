@@ -1,11 +1,14 @@
 """An incident's life: opened (or counted again) by alerts, acknowledged, mitigated, resolved,
 reopened; notes and severity. Each function is one verb, keyword-only, one transaction, and one
 timeline line naming who did it and through which channel."""
+import secrets
+import threading
 import uuid
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -25,19 +28,63 @@ Status = Incident.Status
 def timeline_add(
     *, incident: Incident, kind: str, text: str = "", actor: User | None = None,
     via: str = TimelineEvent.Via.SYSTEM, data: dict | None = None, at: datetime | None = None,
+    emit: bool = True,
 ) -> TimelineEvent:
+    """`emit=False`: the caller sends the line's outgoing webhooks (webhook_events_emit) later."""
     event = TimelineEvent.objects.create(
         incident=incident, kind=kind, text=text, actor=actor, via=via, data=data or {}, at=at or timezone.now()
     )
-    webhook_events_emit(timeline_event=event)
+    if emit:
+        webhook_events_emit(timeline_event=event)
     return event
 
 
 def _next_incident_number(team_id: int) -> int:
     # The update takes the team row's lock until commit, so numbers are gap-free and unique
     # even with many workers opening incidents for one team at once.
-    Team.objects.filter(pk=team_id).update(last_incident_number=F("last_incident_number") + 1)
-    return Team.objects.filter(pk=team_id).values_list("last_incident_number", flat=True).get()
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {Team._meta.db_table} SET last_incident_number = last_incident_number + 1 "
+                       "WHERE id = %s RETURNING last_incident_number", [team_id])
+        return cursor.fetchone()[0]
+
+
+# Numbers an incident holds between its insert and incident_numbers_at_end's exit, never seen
+# outside its transaction: far above any team's real numbers, picked at random so that concurrent
+# transactions rarely pick the same one (if they do, the second insert waits for the first to
+# commit, by when it holds its real number).
+PROVISIONAL_NUMBERS = (2**30, 2**31 - 1)
+_numbering = threading.local()
+
+
+@contextmanager
+def incident_numbers_at_end():
+    """Incidents opened inside the block take their team's next number as the block's last
+    statements, with the "triggered" lines' outgoing webhooks (which show the number).
+
+    The team's counter row stays locked from the moment a number is taken until commit: taking it
+    last keeps concurrent openings for one team from queueing behind each other's whole
+    transaction (alert intake's inserts of the alert and its state). Use it inside the
+    transaction, as its last step."""
+    if getattr(_numbering, "pending", None) is not None:
+        yield
+        return
+    _numbering.pending = []
+    try:
+        yield
+        pending, _numbering.pending = _numbering.pending, None
+        for incident, line in pending:
+            incident.number = _next_incident_number(incident.team_id)
+            Incident.objects.filter(pk=incident.pk).update(number=incident.number)
+            webhook_events_emit(timeline_event=line)
+    finally:
+        _numbering.pending = None
+
+
+def _provisional_number() -> int:
+    taken = {incident.number for incident, _ in _numbering.pending}
+    while (number := PROVISIONAL_NUMBERS[0] + secrets.randbelow(PROVISIONAL_NUMBERS[1] - PROVISIONAL_NUMBERS[0])) in taken:
+        pass
+    return number
 
 
 def incident_trigger(
@@ -55,14 +102,17 @@ def incident_trigger(
     at = at or timezone.now()
     dedup_key = dedup_key or uuid.uuid4().hex
     latest = {"source": source[:255], "details": details or {}, "links": links or []}
-    with transaction.atomic():
+    numbered_later = getattr(_numbering, "pending", None) is not None
+    # No savepoint of its own: nothing here is retried after an error but the insert below.
+    with transaction.atomic(savepoint=False):
         existing = _bump_open_incident(service=service, dedup_key=dedup_key, at=at, latest=latest)
         if existing:
             return existing, False
         try:
             with transaction.atomic():
                 incident = Incident.objects.create(
-                    team_id=service.team_id, number=_next_incident_number(service.team_id), service=service,
+                    team_id=service.team_id, service=service,
+                    number=_provisional_number() if numbered_later else _next_incident_number(service.team_id),
                     title=title[:1024], dedup_key=dedup_key, severity=severity, urgency=urgency,
                     triggered_at=at, alert_count=1, last_alert_at=at, **latest,
                     # The paging engine picks up every incident whose escalation is due.
@@ -73,22 +123,28 @@ def incident_trigger(
             if existing is None:
                 raise
             return existing, False
-        timeline_add(
-            incident=incident, kind="triggered", actor=by, via=via, at=at,
+        line = timeline_add(
+            incident=incident, kind="triggered", actor=by, via=via, at=at, emit=not numbered_later,
             text=f"Triggered: {incident.title}", data={"dedup_key": dedup_key, "source": latest["source"]},
         )
-        kick_engine(incident.pk)
-        announce(incident.pk)
+        if numbered_later:
+            _numbering.pending.append((incident, line))
+        # One message for all that follows the opening: a publish is a broker round trip per request.
+        kick_engine(incident.pk, opened=True, major=severity in MAJOR_SEVERITIES)
         count_after_commit(INCIDENTS_OPENED, service=service.name, severity=severity)
-        if severity in MAJOR_SEVERITIES:
-            send_after_commit("notifications.page_major_incident_policy", args=[incident.pk])
     return incident, True
 
 
-def kick_engine(incident_id: int) -> None:
+def kick_engine(incident_id: int, *, opened: bool = False, major: bool = False) -> None:
     """Start paging once the incident is committed. By task name: incidents never imports
-    notifications. If the message is lost, the engine's sweep finds next_escalation_at anyway."""
-    send_after_commit("notifications.escalate", args=[incident_id])
+    notifications. If the message is lost, the engine's sweep finds next_escalation_at anyway.
+
+    `opened`: a new incident; the same message announces it (what `announce` does for a change)
+    and, when `major`, pages the service's major-incident policy."""
+    if opened:
+        send_after_commit("notifications.escalate", args=[incident_id], kwargs={"opened": True, "major": major})
+    else:
+        send_after_commit("notifications.escalate", args=[incident_id])
 
 
 def announce(incident_id: int) -> None:
@@ -98,11 +154,17 @@ def announce(incident_id: int) -> None:
 
 
 def _bump_open_incident(*, service: Service, dedup_key: str, at: datetime, latest: dict) -> Incident | None:
-    open_ = Incident.objects.filter(service=service, dedup_key=dedup_key).exclude(status=Status.RESOLVED)
-    changes = {k: v for k, v in latest.items() if v}
-    if not open_.update(alert_count=F("alert_count") + 1, last_alert_at=at, updated_at=timezone.now(), **changes):
-        return None
-    return open_.get()
+    """Count one more alert on the open incident with this key and return it as updated, in one
+    statement (UPDATE … RETURNING: an alert storm costs one statement on the incident, not two)."""
+    fields = Incident._meta
+    changes = {"last_alert_at": at, "updated_at": timezone.now(), **{k: v for k, v in latest.items() if v}}
+    assignments = ", ".join(f"{fields.get_field(name).column} = %s" for name in changes)
+    sql = (f"UPDATE {fields.db_table} SET alert_count = alert_count + 1, {assignments} "
+           "WHERE service_id = %s AND dedup_key = %s AND status <> %s "
+           f"RETURNING {', '.join(f.column for f in fields.concrete_fields)}")
+    params = [fields.get_field(name).get_db_prep_save(value, connection) for name, value in changes.items()]
+    bumped = list(Incident.objects.raw(sql, [*params, service.pk, dedup_key, Status.RESOLVED]))
+    return bumped[0] if bumped else None
 
 
 def transition(
@@ -169,12 +231,21 @@ def incident_mitigate(*, incident: Incident, by: User | None, via: str, note: st
 
 
 def incident_resolve(*, incident: Incident, by: User | None, via: str, note: str = "") -> Incident:
-    return transition(
-        incident=incident, to=Status.RESOLVED, allowed_from=Incident.OPEN_STATUSES, by=by, via=via,
-        kind="resolved", text=note or f"Resolved by {who_did(by)}",
-        changes={"resolved_at": timezone.now(), "resolved_by": by, "next_escalation_at": None,
-                 "unreachable_since": None},
-    )
+    """Closes the incident; a SEV1 or SEV2 gets its postmortem in the same transaction (once: one
+    made before a reopen is kept)."""
+    # Imported here: postmortems reads the commander rule of incidents/status_updates.py, which
+    # imports this package.
+    from .postmortems import postmortem_create_if_major
+
+    with transaction.atomic():
+        resolved = transition(
+            incident=incident, to=Status.RESOLVED, allowed_from=Incident.OPEN_STATUSES, by=by, via=via,
+            kind="resolved", text=note or f"Resolved by {who_did(by)}",
+            changes={"resolved_at": timezone.now(), "resolved_by": by, "next_escalation_at": None,
+                     "unreachable_since": None},
+        )
+        postmortem_create_if_major(incident=resolved, by=by, via=via)
+    return resolved
 
 
 def incident_reopen(*, incident: Incident, by: User | None, via: str, reason: str = "") -> Incident:

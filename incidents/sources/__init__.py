@@ -7,11 +7,13 @@ the database.
     except ParseError as error:
         return Response(error.to_dict(), status=400)
 
-``kind`` is ``Integration.kind`` ("alertmanager", "grafana", "generic", "pagerduty"). The
+``kind`` is ``Integration.kind`` ("alertmanager", "grafana", "generic", "pagerduty", "email"). The
 PagerDuty endpoint should call :func:`pagerduty.parse_event` directly, to get the routing key.
+The email parser takes RFC 822 bytes instead of JSON; ``email_forms`` reads Mailgun's and
+SendGrid's inbound forms.
 
 One parser per format: ``alertmanager/`` (a package: Grafana reuses it), ``grafana``, ``generic``,
-``pagerduty``. What they share: ``events`` (AlertEvent, the limits of its fields), ``errors``
+``pagerduty``, ``email``. What they share: ``events`` (AlertEvent, the limits of its fields), ``errors``
 (ParseError), ``fields`` (readers for strings, lists, timestamps, free-form JSON), ``links``,
 ``severity``, ``text`` (cleaning and keys).
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import alertmanager, generic, grafana, pagerduty
+from . import alertmanager, email, generic, grafana, pagerduty
 from .errors import ParseError
 from .events import AlertEvent
 
@@ -30,6 +32,7 @@ PARSERS: dict[str, Callable[[Any, Any], list[AlertEvent]]] = {
     "grafana": grafana.parse,
     "generic": generic.parse,
     "pagerduty": pagerduty.parse,
+    "email": email.parse,
 }
 
 _CONFIG_VALIDATORS: dict[str, Callable[[Any], list[str]]] = {
@@ -37,6 +40,7 @@ _CONFIG_VALIDATORS: dict[str, Callable[[Any], list[str]]] = {
     "grafana": grafana.validate_config,
     "generic": generic.validate_config,
     "pagerduty": pagerduty.validate_config,
+    "email": email.validate_config,
 }
 
 

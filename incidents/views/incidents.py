@@ -16,7 +16,7 @@ from oncall.access import user_can_respond
 from ..display import web_link
 from ..forms import NoteForm, TransitionForm
 from ..incident_page import incident_page_context, user_shadows_incident
-from ..models import Incident, TimelineEvent
+from ..models import Incident, Postmortem, TimelineEvent
 from ..panel import panel_context
 from ..selectors import (
     INCIDENT_LIST_FILTERS,
@@ -199,6 +199,7 @@ def _render_detail(request: HttpRequest, incident: Incident, *, note_form: NoteF
         "can_note": can_respond or user_shadows_incident(user=request.user, incident=incident),
         "actions": actions,
         "note_form": note_form,
+        "postmortem": Postmortem.objects.filter(incident=incident).only("id", "status").first(),
         "runbook_url": web_link(incident.service.runbook_url),
         **incident_page_context(incident=incident),
         "changes": service_recent_changes(service=incident.service, before=incident.triggered_at),

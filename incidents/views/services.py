@@ -38,11 +38,13 @@ from ..services import (
 
 @dataclass(frozen=True)
 class IntegrationSecret:
-    """Where a monitor sends, shown once. PagerDuty's clients take a routing key besides the URL."""
+    """Where a monitor sends, shown once. PagerDuty's clients take a routing key besides the URL, and
+    an email integration has an address when VIGIL_EMAIL_DOMAIN is set."""
 
     label: str
     url: str
     routing_key: str | None = None
+    address: str | None = None
 
 
 def _managed_teams(user) -> QuerySet[Team]:
@@ -148,7 +150,8 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _secret_shown(integration: Integration, token: str, label: str) -> IntegrationSecret:
     urls = integration_urls(integration=integration, token=token)
-    return IntegrationSecret(label=label, url=urls["url"], routing_key=urls.get("routing_key"))
+    return IntegrationSecret(label=label, url=urls["url"], routing_key=urls.get("routing_key"),
+                             address=urls.get("address"))
 
 
 @login_required

@@ -6,8 +6,8 @@ from django.db.migrations.executor import MigrationExecutor
 from incidents.services import IncidentError, integration_create, integration_update
 from tests.factories import IntegrationFactory, ServiceFactory
 
-BEFORE = ("incidents", "0011_status_updates_subscriptions_major_policy")
-AFTER = ("incidents", "0012_integration_unique_service_name")
+BEFORE = ("incidents", "0013_incident_open_index")
+AFTER = ("incidents", "0014_integration_unique_service_name")
 
 
 def test_a_second_integration_with_the_same_name_in_a_service_is_refused(db):

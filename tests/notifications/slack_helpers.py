@@ -70,10 +70,12 @@ def run_slack_tasks(sent_tasks) -> None:
         "notifications.incident_changed": lambda incident_id: incident_slack_sync(incident_id=incident_id),
     }
     while True:
-        pending = [t for t in sent_tasks if t["name"] in handlers]
+        # A new incident's escalate message announces it too (its paging is run_due_work's).
+        opened = sent_tasks.opened()
+        pending = [t for t in sent_tasks if t["name"] in handlers or t in opened]
         if not pending:
             return
         for task in pending:
             sent_tasks.remove(task)
             with after_commit():
-                handlers[task["name"]](*task["args"])
+                handlers["notifications.incident_changed" if task in opened else task["name"]](*task["args"])

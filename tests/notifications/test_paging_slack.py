@@ -34,8 +34,9 @@ def world(db, slack_fake):
 
 
 def sync_tasks(sent_tasks):
-    """Run the incident_changed tasks the services sent, as a worker would."""
-    for task in sent_tasks.named("notifications.incident_changed"):
+    """Run the incident_changed tasks the services sent, as a worker would (a new incident's
+    escalate message announces it too)."""
+    for task in sent_tasks.named("notifications.incident_changed") + sent_tasks.opened():
         incident_slack_sync(incident_id=task["args"][0])
     sent_tasks.clear()
 

@@ -13,14 +13,16 @@ class Broker:
     """filesystem:// (each stack's var dir holds its queue), or Redis: the server
     CELERY_BROKER_URL names, on database VIGIL_TEST_REDIS_DB (5 unless set), flushed before and
     after use so that no message of another run (or of the developer's own worker on db 0) is
-    consumed. Two suites running at once on one Redis server each need their own number."""
+    consumed. Two suites running at once on one Redis server each need their own number; a bench
+    passes the number it was given (`db`)."""
 
     REDIS_DB = int(os.environ.get("VIGIL_TEST_REDIS_DB", "5"))
 
-    def __init__(self, redis_url: str | None = None):
+    def __init__(self, redis_url: str | None = None, *, db: int | None = None):
         if redis_url:
             parts = urllib.parse.urlsplit(redis_url)
-            self.url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, f"/{self.REDIS_DB}", "", ""))
+            self.db = self.REDIS_DB if db is None else db
+            self.url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, f"/{self.db}", "", ""))
             self.flush()
         else:
             self.url = "filesystem://"

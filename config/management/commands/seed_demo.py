@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from incidents.demo_postmortem import seed_resolved_major_incident
 from incidents.demo_response import seed_incident_mid_response
 from incidents.models import Integration, Service
 from incidents.selectors import integration_urls
@@ -52,6 +53,10 @@ INTEGRATIONS = {
     # A nightly job beats once a day; an hour's grace covers a slow run. (At 5 minutes, the demo opened an
     # incident six minutes after `make run`, for a "nightly" job.)
     Integration.Kind.HEARTBEAT: ("Nightly backup heartbeat", {"interval_seconds": 86400, "grace_seconds": 3600}),
+    # Nagios's own subjects: a PROBLEM and its RECOVERY share the host/service key, the RECOVERY resolves.
+    Integration.Kind.EMAIL: ("Nagios mail", {
+        "dedup_pattern": r"(?:Service|Host) Alert: (?P<key>\S+)", "resolve_pattern": r"^\*\* RECOVERY",
+        "severity_map": {"CRITICAL": "critical", "WARNING": "warning"}}),
 }
 API_TOKEN_NAME = "Demo token (seed_demo)"
 # username -> contact methods (kind, value). Without providers they land in the outbox page.
@@ -250,6 +255,7 @@ def seed() -> dict:
         integrations = seed_integrations(service=service, credentials=credentials)
         api_token = seed_api_token(user=demo, credentials=credentials)
         seed_incident_mid_response(service=service, demo=demo, responders=responders)
+        seed_resolved_major_incident(service=service, demo=demo, responders=responders)
         # Written before the commit: if writing fails, the new hashes roll back with it.
         credentials.save()
     return {
@@ -258,7 +264,8 @@ def seed() -> dict:
         "api_token": api_token,
         "integrations": {
             kind: urls if kind == Integration.Kind.PAGERDUTY else urls["url"] for kind, urls in integrations.items()
-        },
+        } | {Integration.Kind.EMAIL: {"url": integrations[Integration.Kind.EMAIL]["url"],
+                                      "address": integrations[Integration.Kind.EMAIL].get("address")}},
     }
 
 
@@ -289,12 +296,15 @@ class Command(BaseCommand):
             "",
             f"  Integrations of the service {SERVICE['name']!r}:",
         ]
+        email = integrations[Integration.Kind.EMAIL]
         for kind, target in integrations.items():
-            if kind == Integration.Kind.PAGERDUTY:
+            if kind in (Integration.Kind.PAGERDUTY, Integration.Kind.EMAIL):
                 continue
             lines.append(f"    {kind:<13} {target}")
         lines += [
             f"    {'pagerduty':<13} {pagerduty['url']}  routing_key: {pagerduty['routing_key']}",
+            f"    {'email':<13} {email['url']}"
+            + (f"  address: {email['address']}" if email["address"] else "  (set VIGIL_EMAIL_DOMAIN for an address)"),
             "",
             "  Try an alert:",
             f"    curl -X POST -H 'Content-Type: application/json' -d '{{\"title\": \"Checkout errors above 5%\"}}' "
@@ -303,6 +313,9 @@ class Command(BaseCommand):
             f"  appear in the outbox, with working acknowledge links: {base}/notifications/outbox/",
             "  The heartbeat expects a beat every day (an hour's grace); without one it opens an incident:",
             f"    curl -X POST {integrations[Integration.Kind.HEARTBEAT]}",
+            "  Mail a Nagios alert (its RECOVERY mail resolves it):",
+            "    curl -H 'Content-Type: message/rfc822' --data-binary @tests/fixtures/email/nagios-problem.eml "
+            f"{email['url']}",
             "",
             f"  These secrets are kept in {Path(settings.VAR_DIR) / CREDENTIALS_FILE};",
             "  the database has only their hashes.",

@@ -128,7 +128,7 @@ def test_parse_error_keeps_message_and_errors():
 
 
 def test_registry_lists_every_parser():
-    assert set(PARSERS) == {"alertmanager", "grafana", "generic", "pagerduty"}
+    assert set(PARSERS) == {"alertmanager", "grafana", "generic", "pagerduty", "email"}
 
 
 def test_registry_parses_by_kind():

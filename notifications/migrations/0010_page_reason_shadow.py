@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0008_reminders_and_status_update_sends'),
+        ('notifications', '0009_handoff_reports'),
     ]
 
     operations = [
