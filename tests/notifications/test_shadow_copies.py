@@ -263,3 +263,11 @@ def test_shadow_copies_never_use_up_the_per_number_limit_of_ones_own_pages(world
     incident = trigger(world, "Payments down")  # now dana's own page
     own = Delivery.objects.get(page__user=world["dana"], page__incident=incident, kind="sms")
     assert own.page.reason == Page.Reason.STEP and own.status == "sent"
+
+
+def test_shadow_copies_are_not_counted_as_anyones_paging_load(world, twilio_fake, clock):
+    from incidents.models import Incident
+    from notifications.analytics.figures import responder_load
+
+    trigger(world)
+    assert [load.username for load in responder_load(incidents=Incident.objects.all())] == ["alice"]
