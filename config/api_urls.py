@@ -21,6 +21,7 @@ from oncall.api.memberships import MembershipViewSet
 from oncall.api.notification_rules import NotificationRuleViewSet
 from oncall.api.oncall import OncallView
 from oncall.api.overrides import OverrideViewSet
+from oncall.api.shadows import ShadowViewSet
 from oncall.api.policies import EscalationPolicyViewSet
 from oncall.api.readiness import ReadinessView, TeamReadinessView
 from oncall.api.schedules import ScheduleViewSet
@@ -45,6 +46,7 @@ router.register("notification-rules", NotificationRuleViewSet, basename="api-not
 router.register("schedules", ScheduleViewSet, basename="api-schedule")
 router.register("layers", LayerViewSet, basename="api-layer")
 router.register("overrides", OverrideViewSet, basename="api-override")
+router.register("shadows", ShadowViewSet, basename="api-shadow")
 router.register("escalation-policies", EscalationPolicyViewSet, basename="api-escalation-policy")
 router.register("feeds", CalendarFeedViewSet, basename="api-feed")
 router.register("webhooks", WebhookEndpointViewSet, basename="api-webhook")

@@ -13,6 +13,9 @@ from .display import pairs, what_the_alerts_say
 from .models import Incident, IncidentAlertState, Severity
 from .selectors import incident_escalation_plan
 
+# notifications.models.Page.Reason.SHADOW: a copy for someone shadowing the person on call, who
+# may add notes and evidence but is not responsible for the incident.
+SHADOW_COPY = "shadow"
 # Rows the page lists; the rest are counted. Firing alerts come first.
 ALERT_ROWS_SHOWN = 50
 # Annotations the row shows elsewhere (as its title or its runbook link).
@@ -64,9 +67,9 @@ def escalation_position(*, incident: Incident) -> EscalationPosition:
     latest = incident.pages.filter(round=incident.paging_round).order_by("-created_at", "-id").first()
     paged_now = []
     if latest is not None and incident.status == Incident.Status.TRIGGERED:
-        paged_now = list(User.objects.filter(
-            pages__incident=incident, pages__round=latest.round, pages__loop=latest.loop, pages__step=latest.step,
-        ).distinct().order_by("username"))
+        paged = incident.pages.filter(round=latest.round, loop=latest.loop, step=latest.step).exclude(
+            reason=SHADOW_COPY).values("user_id")  # a shadow's copy is not a page they must answer
+        paged_now = list(User.objects.filter(pk__in=paged).order_by("username"))
     return EscalationPosition(
         step=latest.step + 1 if latest else 0, steps=len(plan.steps), loop=latest.loop if latest else 0,
         repeats=plan.repeat_count, next_at=incident.next_escalation_at if incident.status == "triggered" else None,
@@ -74,6 +77,12 @@ def escalation_position(*, incident: Incident) -> EscalationPosition:
         exhausted=incident.status == "triggered" and incident.next_escalation_at is None and bool(plan.steps)
         and incident.escalation_step >= len(plan.steps),
     )
+
+
+def user_shadows_incident(*, user: User, incident: Incident) -> bool:
+    """Whether the person got a shadow copy of the incident's pages: they may add notes and
+    evidence, whatever their role in the team."""
+    return user.is_authenticated and incident.pages.filter(user_id=user.pk, reason=SHADOW_COPY).exists()
 
 
 def _row(state: IncidentAlertState) -> AlertRow:

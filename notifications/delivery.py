@@ -4,7 +4,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, Max, Min
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from config.celery import send_after_commit
@@ -17,7 +17,7 @@ from oncall.contacts import contact_method_disable
 from .channels import Channel, ChannelNotConfigured, DeliveryError, channel_for
 from .messages import page_message
 from .metrics import page_sent_observed
-from .models import Delivery
+from .models import Delivery, Page
 from .reminders import reminder_message
 
 log = logging.getLogger(__name__)
@@ -171,6 +171,9 @@ def _wait_for_limits(delivery: Delivery, now: datetime) -> tuple[timedelta, str]
     recent = Delivery.objects.filter(
         contact_method_id=delivery.contact_method_id, status__in=[Status.SENT, Status.DELIVERED],
         sent_at__gt=now - METHOD_WINDOW)
+    if delivery.page_id is None or delivery.page.reason != Page.Reason.SHADOW:
+        # Shadow copies never use up the room of someone's own pages (a shadow on call elsewhere).
+        recent = recent.exclude(page__reason=Page.Reason.SHADOW)
     if recent.count() >= METHOD_LIMIT:
         if not _first_page_of_a_new_fire(delivery):
             oldest = recent.aggregate(first=Min("sent_at"))["first"]
@@ -205,10 +208,14 @@ def _provider_budget_wait(kind: str, now: datetime) -> timedelta | None:
 
 
 def _claim_bundle(delivery: Delivery, now: datetime) -> list[Delivery]:
-    """Other pages held for the same number go out inside this message."""
+    """Other pages held for the same number go out inside this message: shadow copies only with
+    shadow copies, so that a message marked "Shadow copy:" never carries a page of one's own."""
+    shadow = delivery.page.reason == Page.Reason.SHADOW
     held = list(Delivery.objects.filter(
         contact_method_id=delivery.contact_method_id, status=Status.PENDING, error=HELD,
-        page__incident__status=Incident.Status.TRIGGERED).exclude(pk=delivery.pk).select_related("page__incident__service")[:20])
+        page__incident__status=Incident.Status.TRIGGERED).exclude(pk=delivery.pk).filter(
+        Q(page__reason=Page.Reason.SHADOW) if shadow else ~Q(page__reason=Page.Reason.SHADOW)).select_related(
+        "page__incident__service")[:20])
     return [d for d in held if Delivery.objects.filter(pk=d.pk, status=Status.PENDING).update(
         status=Status.SENDING, claimed_at=now, bundled_into=delivery)]
 

@@ -15,10 +15,10 @@ from config.celery import send_after_commit
 from incidents.models import Incident
 from incidents.selectors import PlanStep, incident_escalation_plan
 from incidents.services import IncidentError, incident_escalate_now, timeline_add
-from oncall.policies import step_users_at
+from oncall.policies import step_shadows_at, step_users_at
 
 from .models import Delivery, Page
-from .paging import page_people
+from .paging import copy_to_shadows, page_people
 from .unreachable import page_managers_instead
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,9 @@ def _page_step(*, incident: Incident, step: PlanStep, index: int, now: datetime)
         timeline_add(incident=incident, kind="warning", at=now,
                      text=f"Nobody to page at {label}: no one is on call for its targets.")
     deliveries, reached = page_people(incident=incident, users=users, step=index, reason=reason, label=label, now=now)
+    if step.person is None:
+        deliveries += copy_to_shadows(incident=incident, shadows=step_shadows_at(step=step.policy_step, at=now),
+                                      paged=users, step=index, label=label, now=now)
     if reached:
         if incident.unreachable_since is not None:
             Incident.objects.filter(pk=incident.pk, paging_round=incident.paging_round).update(unreachable_since=None)

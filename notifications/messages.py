@@ -13,9 +13,14 @@ from .channels.base import Message
 from .channels.twilio_sms import GSM7, GSM7_SEGMENT, UCS2_SEGMENT, shorten_for_sms, sms_cost
 from .channels.twilio_voice import PROMPT as VOICE_PROMPT
 from .links import ack_url
-from .models import Delivery
+from .models import Delivery, Page
 from .page_alerts import page_alerts
 from .selectors import delivery_bundle
+
+# Every message of a shadow copy starts so: the shadow must never mistake it for their own page.
+SHADOW_MARK = "Shadow copy: "
+SHADOW_PROMPT = ("You are shadowing. Press 1 to record that you have seen it; the person on call is still "
+                 "being paged.")
 
 # A bundle may take three segments (153 GSM-7 characters each once split): it stands in for
 # several messages, and numbers without titles tell nobody which fire is burning.
@@ -27,27 +32,32 @@ def page_message(delivery: Delivery, *, bundled: list[Delivery] = ()) -> Message
     incident = delivery.page.incident
     user = delivery.page.user
     link = ack_url(incident_id=incident.pk, user_id=user.pk)
-    context = {"incident": incident, "service": incident.service, "ack_url": link,
+    mark = SHADOW_MARK if is_shadow_copy(delivery) else ""
+    context = {"incident": incident, "service": incident.service, "ack_url": link, "shadow": bool(mark),
                "others": [d.page.incident for d in bundled], "alerts": page_alerts(incident)}
-    subject = f"[Vigil] #{incident.number} {incident.service.name}: {incident.title}"[:255]
+    subject = f"[Vigil] {mark}#{incident.number} {incident.service.name}: {incident.title}"[:255]
     if delivery.kind == "sms":
-        text = _sms_text(context)
+        text = mark + _sms_text(context, room=160 - len(mark))
     else:
-        text = render_text(f"notifications/page_{_template(delivery.kind)}.txt", context)
+        text = mark + render_text(f"notifications/page_{_template(delivery.kind)}.txt", context)
     html = render_to_string("notifications/page_email.html", context) if delivery.kind == "email" else ""
     return Message(
         user=user, kind=delivery.kind, to=delivery.contact_method.value, subject=subject, text=text, html=html,
         incident_id=incident.pk, incident_number=incident.number, ack_url=link,
         status_callback_url=f"{settings.PUBLIC_URL}/notifications/twilio/status/",
-        voice_url=f"{settings.PUBLIC_URL}/notifications/twilio/voice/{delivery.pk}/",
+        voice_url=f"{settings.PUBLIC_URL}/notifications/twilio/voice/{delivery.pk}/", shadow=bool(mark),
     )
+
+
+def is_shadow_copy(delivery: Delivery) -> bool:
+    return delivery.page_id is not None and delivery.page.reason == Page.Reason.SHADOW
 
 
 def _template(kind: str) -> str:
     return kind if kind in ("voice", "email", "slack") else "email"
 
 
-def _sms_text(context: dict) -> str:
+def _sms_text(context: dict, *, room: int = 160) -> str:
     """One GSM-7 segment where it can: the title gives way before the number, reply hint or link."""
     incident = context["incident"]
     if context["others"]:
@@ -57,7 +67,7 @@ def _sms_text(context: dict) -> str:
     instance = context["alerts"].instance
     where = f" @{shorten_for_sms(instance, limit=30)}" if instance and instance not in incident.title else ""
     tail = f"{where} Reply 'ack {incident.number}' or 'res {incident.number}'. {context['ack_url']}"
-    return fixed + shorten_for_sms(incident.title, limit=max(20, 160 - len(fixed) - len(tail))) + tail
+    return fixed + shorten_for_sms(incident.title, limit=max(20, room - len(fixed) - len(tail))) + tail
 
 
 def _bundle_sms(incidents: list, link: str) -> str:
@@ -92,6 +102,8 @@ def voice_script(delivery: Delivery) -> tuple[str, str]:
     others = [d.page.incident for d in delivery_bundle(delivery=delivery)]
     text = render_text("notifications/page_voice.txt", {"incident": incident, "service": incident.service,
                                                         "others": others})
+    if is_shadow_copy(delivery):
+        return SHADOW_MARK + text, SHADOW_PROMPT
     if not others:
         return text, VOICE_PROMPT
     return text, (f"Press 1 to acknowledge all {len(others) + 1} incidents, 2 to resolve incident "

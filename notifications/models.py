@@ -35,6 +35,9 @@ class Page(models.Model):
         STEP = "step", "Escalation step"
         ASSIGNED = "assigned", "Assigned directly"
         FALLBACK = "fallback", "Team manager: nobody else could be reached"
+        # A copy for someone shadowing the person on call (oncall.models.Shadow): never
+        # responsible, so it neither counts as reaching someone nor stops anything when answered.
+        SHADOW = "shadow", "Shadow copy"
 
     incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="pages")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pages")

@@ -1,6 +1,11 @@
 """Acting on an incident from a phone: SMS replies, keypresses, Slack buttons and ack links all
 end here, so each channel gets the same rules: only someone who was paged for the incident, or a
-responder of its team, may act, and the answer says what happened in words."""
+responder of its team, may act, and the answer says what happened in words.
+
+Someone whose every page for the incident is a shadow copy is not responsible for it: whatever
+they answer from a phone is recorded as "seen by the shadow" and changes nothing, so the person on
+call is still paged. To take the incident over, a shadow who is a responder acts from the web or
+the API, like any responder."""
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -10,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import Incident
-from incidents.services import AlreadyHandled, IncidentError, incident_acknowledge, incident_resolve
+from incidents.services import AlreadyHandled, IncidentError, incident_acknowledge, incident_resolve, timeline_add
 from oncall.access import user_can_respond
 from oncall.models import ContactMethod
 
@@ -50,10 +55,29 @@ def may_act(*, user: User, incident: Incident) -> bool:
     return Page.objects.filter(incident=incident, user=user).exists() or user_can_respond(user=user, team_id=incident.team_id)
 
 
+def shadowing_only(*, user: User, incident: Incident) -> bool:
+    """Whether the person got only shadow copies of the incident's pages, never a page of their own."""
+    reasons = set(Page.objects.filter(incident=incident, user=user).values_list("reason", flat=True))
+    return reasons == {Page.Reason.SHADOW}
+
+
+def shadow_seen(*, user: User, incident: Incident, via: str) -> Outcome:
+    """A shadow answered their copy: the timeline says so (once a paging round), nothing else changes."""
+    round_ = incident.paging_round
+    if not incident.timeline.filter(kind="shadow_seen", actor=user, data__round=round_).exists():
+        timeline_add(incident=incident, kind="shadow_seen", actor=user, via=via,
+                     text=f"Seen by the shadow {user.get_username()}; the person on call is still responsible.",
+                     data={"round": round_})
+    return Outcome(True, f"Shadow copy of #{incident.number} marked as seen. You are shadowing, so nothing "
+                         "else changed: the person on call is still paged.", incident)
+
+
 def act(*, user: User, incident: Incident, action: str, via: str) -> Outcome:
     if not may_act(user=user, incident=incident):
         return Outcome(False, f"Sorry, you were not paged for incident #{incident.number} and are not a responder "
                               "of its team, so nothing was changed.", incident)
+    if shadowing_only(user=user, incident=incident):
+        return shadow_seen(user=user, incident=incident, via=via)
     try:
         if action == "acknowledge":
             incident = incident_acknowledge(incident=incident, by=user, via=via)

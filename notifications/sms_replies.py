@@ -21,7 +21,7 @@ from incidents.services import IncidentError, incident_acknowledge
 from oncall.models import ContactMethod
 
 from .channels.twilio_sms import GSM7_SEGMENT, shorten_for_sms
-from .responder_actions import PAGING_STOPPED, Outcome, act, parse_reply
+from .responder_actions import PAGING_STOPPED, Outcome, act, parse_reply, shadow_seen, shadowing_only
 from .models import Delivery, Page
 from .replay import webhook_receipt_claim
 
@@ -137,12 +137,20 @@ def _acknowledge_all(users: list[User]) -> Outcome:
     by_incident: dict[int, Page] = {}
     for page in pages:
         by_incident.setdefault(page.incident_id, page)
-    done = []
+    done, seen = [], []
     for page in by_incident.values():
+        if shadowing_only(user=page.user, incident=page.incident):
+            seen.append(shadow_seen(user=page.user, incident=page.incident, via="sms"))
+            continue
         try:
             done.append(incident_acknowledge(incident=page.incident, by=page.user, via="sms"))
         except IncidentError:  # acknowledged or resolved by someone else a moment ago
             continue
+    if not done and len(seen) == 1:
+        return seen[0]
+    if not done and seen:
+        return Outcome(True, f"Shadow copies of {len(seen)} incidents marked as seen; the people on call are "
+                             "still paged.", seen[0].incident)
     if not done:
         return Outcome(False, NOTHING_PAGING)
     numbers = sorted(i.number for i in done)

@@ -17,6 +17,8 @@ from .models import OutboxMessage
 from .page_alerts import page_alerts
 
 LINK_ACTIONS = {"acknowledge": "Acknowledge", "resolve": "Resolve"}
+# A shadow's copy: tapping only records that they saw it (responder_actions.shadow_seen).
+SHADOW_ACTIONS = {"acknowledge": "Mark as seen"}
 
 
 def no_referrer(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -54,8 +56,10 @@ def ack_link(request: HttpRequest, token: str) -> HttpResponse:
         incident.refresh_from_db()
     allowed = person is not None and responder_actions.may_act(user=person, incident=incident)
     status = 403 if outcome is not None and not outcome.ok and not allowed else 200
+    shadow = allowed and responder_actions.shadowing_only(user=person, incident=incident)
     return render(request, "notifications/ack.html", {
-        "incident": incident, "person": person, "outcome": outcome, "allowed": allowed, "actions": LINK_ACTIONS,
+        "incident": incident, "person": person, "outcome": outcome, "allowed": allowed, "shadow": shadow,
+        "actions": SHADOW_ACTIONS if shadow else LINK_ACTIONS,
         "alerts": page_alerts(incident) if allowed else None,
     }, status=status)
 

@@ -97,6 +97,23 @@ class OverrideForm(forms.Form):
         return data
 
 
+class ShadowForm(OverrideForm):
+    """Someone beside whoever is on call (or beside one person's shifts) between two instants."""
+
+    shadowing = PersonChoiceField(queryset=None, required=False, label="Beside",
+                                  empty_label="Whoever is on call")
+    layer = forms.ModelChoiceField(queryset=None, required=False, label="Only on layer", empty_label="Any layer")
+    # The schedule page has the override form too: its own field names and ids.
+    prefix = "shadow"
+    field_order = ["user", "shadowing", "layer", "starts_at", "ends_at"]
+
+    def __init__(self, *args, members, layers, zone: ZoneInfo, **kwargs):
+        super().__init__(*args, members=members, zone=zone, **kwargs)
+        self.fields["user"].label = "Shadow"
+        self.fields["shadowing"].queryset = members
+        self.fields["layer"].queryset = layers
+
+
 class TakeShiftForm(forms.Form):
     """The span of a shift on the page, as ISO 8601 instants with their offset."""
 

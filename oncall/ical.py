@@ -16,9 +16,9 @@ from django.views.decorators.http import require_safe
 from icalendar import Calendar, Event
 
 from .forms import person_label
-from .models import Schedule
+from .models import Schedule, Shadow
 from .rotation import Shift
-from .schedules import calendar_feed_find, schedule_shifts, user_shifts
+from .schedules import calendar_feed_find, schedule_shadows, schedule_shifts, shadows_beside, user_shifts
 
 PAST, FUTURE = timedelta(days=7), timedelta(days=60)
 # Shifts are read from further back than they are shown, so a shift that began before the window
@@ -47,13 +47,17 @@ def schedule_feed(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     now = timezone.now()
     start, end = feed_window(now)
     shifts = _shown(schedule_shifts(schedule=schedule, start=start - LOOK_BACK, end=end)["final"], start)
-    names = {u.pk: person_label(u) for u in User.objects.filter(pk__in={s.person for s in shifts})}
+    specs = schedule_shadows([schedule.pk], start=start - LOOK_BACK, end=end).get(schedule.pk, [])
+    shadows = {shift: shadows_beside(specs, shift) for shift in shifts}
+    people = {s.person for s in shifts} | {p for ps in shadows.values() for p in ps}
+    names = {u.pk: person_label(u) for u in User.objects.filter(pk__in=people)}
     calendar = _calendar(name=f"On call: {schedule.name}", uid=f"schedule-{schedule.pk}",
                          description=f"Who is on call for {schedule.name} ({schedule.team}), from Vigil.")
     for shift in shifts:
         who = names.get(shift.person, "someone")
-        summary = f"On call: {schedule.name} ({who})"
-        calendar.add_component(_event(schedule, shift, summary=summary, who=who, stamp_at=now))
+        beside = ", ".join(names.get(p, "someone") for p in shadows[shift])
+        summary = f"On call: {schedule.name} ({who}" + (f", shadow: {beside})" if beside else ")")
+        calendar.add_component(_event(schedule, shift, summary=summary, who=who, stamp_at=now, shadows=beside))
     return _response(calendar, start, end)
 
 
@@ -71,6 +75,9 @@ def person_feed(request: HttpRequest, user_id: int, token: str) -> HttpResponse:
     for schedule, shift in pairs:
         calendar.add_component(_event(schedule, shift, summary=f"{schedule.name}: you are on call",
                                       who=person_label(user), stamp_at=now))
+    for shadow in Shadow.objects.filter(user=user, ends_at__gt=start, starts_at__lt=end).select_related(
+            "schedule", "shadowing", "layer"):
+        calendar.add_component(_shadow_event(shadow, you=person_label(user), stamp_at=now))
     return _response(calendar, start, end)
 
 
@@ -83,19 +90,36 @@ def _calendar(*, name: str, uid: str, description: str) -> Calendar:
     return calendar
 
 
-def _event(schedule: Schedule, shift: Shift, *, summary: str, who: str, stamp_at: datetime) -> Event:
+def _event(schedule: Schedule, shift: Shift, *, summary: str, who: str, stamp_at: datetime, shadows: str = "") -> Event:
     zone = ZoneInfo(schedule.time_zone)
     stamp = f"{shift.start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
     if shift.is_override:
         note = f"An override: {who} takes this shift instead of the regular rotation."
     else:
         note = f"{who} is on call by the regular rotation."
+    if shadows:
+        note += f"\nShadow: {shadows}, copied on the pages of this shift, not responsible for them."
     url = settings.PUBLIC_URL + reverse("oncall:schedule", args=[schedule.pk])
     return Event.new(
         uid=f"shift-{schedule.pk}-{shift.person}-{stamp}@{_host()}",
         stamp=stamp_at, start=shift.start.astimezone(zone), end=shift.end.astimezone(zone),
         summary=summary, description=f"{note}\nSchedule: {schedule.name} ({schedule.time_zone})\n{url}",
         url=url, categories=["On call", "Override"] if shift.is_override else ["On call"],
+    )
+
+
+def _shadow_event(shadow: Shadow, *, you: str, stamp_at: datetime) -> Event:
+    """A shadow shift in the shadow's own feed: not a shift of theirs, so said apart."""
+    schedule, zone = shadow.schedule, ZoneInfo(shadow.schedule.time_zone)
+    beside = person_label(shadow.shadowing) if shadow.shadowing else "whoever is on call"
+    beside += f" on {shadow.layer}" if shadow.layer else ""
+    url = settings.PUBLIC_URL + reverse("oncall:schedule", args=[schedule.pk])
+    return Event.new(
+        uid=f"shadow-{shadow.pk}@{_host()}", stamp=stamp_at, start=shadow.starts_at.astimezone(zone),
+        end=shadow.ends_at.astimezone(zone), summary=f"{schedule.name}: you shadow {beside}",
+        description=f"{you} shadows {beside}: a copy of every page, not responsible for them.\n"
+                    f"Schedule: {schedule.name} ({schedule.time_zone})\n{url}",
+        url=url, categories=["On call", "Shadow"],
     )
 
 

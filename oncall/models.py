@@ -268,6 +268,31 @@ class Override(models.Model):
         indexes = [models.Index(fields=["schedule", "ends_at"], name="override_schedule_end")]
 
 
+class Shadow(models.Model):
+    """Someone learning beside whoever is on call between start and end: copied on every page the
+    on-call person gets from this schedule, never responsible for one. With `shadowing` set, only
+    beside that person's shifts (shadow alice's rotation for two weeks); with `layer`, only beside
+    that layer's shifts (the weekday daytime rotation, not nights); else beside anyone's."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="shadows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    shadowing = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    layer = models.ForeignKey(Layer, null=True, blank=True, on_delete=models.CASCADE, related_name="shadows")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["schedule_id", "starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="shadow_ends_after_start"),
+            models.CheckConstraint(condition=~Q(shadowing=F("user")), name="shadow_not_of_oneself"),
+        ]
+        indexes = [models.Index(fields=["schedule", "ends_at"], name="shadow_schedule_end")]
+
+
 class EscalationPolicy(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="escalation_policies")
     name = models.CharField(max_length=100)

@@ -9,8 +9,8 @@ from config.errors import VigilError
 from config.models_util import apply_changes
 
 from .access import team_scoped, teams_visible_to
-from .models import EscalationPolicy, EscalationStep, Membership, Schedule, StepTarget, Team
-from .schedules import schedules_oncall_at
+from .models import EscalationPolicy, EscalationStep, Membership, Schedule, Shadow, StepTarget, Team
+from .schedules import schedules_oncall_at, schedules_shadows_at
 
 
 class PolicyError(VigilError):
@@ -86,6 +86,20 @@ def step_users_at(*, step: EscalationStep, at: datetime) -> list[User]:
         ).values_list("user_id", flat=True))
     users = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True)}
     return [users[i] for i in dict.fromkeys(ids) if i in users]  # keep order, once each
+
+
+def step_shadows_at(*, step: EscalationStep, at: datetime) -> list[User]:
+    """The people shadowing, at `at`, whoever the step's schedules have on call: they get copies
+    of the step's pages, not pages. Two queries when no shadow runs on those schedules."""
+    schedule_ids = list(step.targets.filter(kind=StepTarget.Kind.SCHEDULE).values_list("schedule_id", flat=True))
+    if not Shadow.objects.filter(schedule_id__in=schedule_ids, starts_at__lte=at, ends_at__gt=at).exists():
+        return []
+    shadows = schedules_shadows_at(schedules_oncall_at(Schedule.objects.filter(pk__in=schedule_ids), at=at), at=at)
+    ids = [person for pk in schedule_ids for person in shadows.get(pk, [])]
+    # Someone who left the team since hears nothing more of its incidents.
+    users = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True,
+                                                  memberships__team_id=step.policy.team_id).distinct()}
+    return [users[i] for i in dict.fromkeys(ids) if i in users]
 
 
 def _uses(q: Q) -> list[str]:

@@ -24,7 +24,7 @@ from notifications.models import OutboxMessage
 from oncall.contacts import notification_rule_create
 from oncall.models import Membership
 from oncall.policies import policy_steps_set
-from oncall.schedules import calendar_feed_create
+from oncall.schedules import calendar_feed_create, shadow_create
 from oncall.services import api_token_create
 from tests.factories import (
     ApiClient, ContactMethodFactory, EscalationPolicyFactory, IncidentFactory, IntegrationFactory, LayerFactory,
@@ -109,6 +109,9 @@ def add_schedules(w: World, n: int) -> None:
                      restrictions=[{"kind": "daily", "start_time": time(8), "end_time": time(20)}])
         now = timezone.now()
         OverrideFactory(schedule=schedule, user=b, starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=3))
+        # Someone shadowing whoever is on call: shown beside them, at no cost per schedule.
+        shadow_create(schedule=schedule, user=person(team), starts_at=now - timedelta(hours=1),
+                      ends_at=now + timedelta(days=1), created_by=None)
         calendar_feed_create(schedule=schedule)
 
 
@@ -123,6 +126,8 @@ def add_schedule_parts(w: World, n: int) -> None:
                      restrictions=[{"kind": "daily", "start_time": time(8), "end_time": time(20)}])
         OverrideFactory(schedule=w.schedule, user=a, starts_at=now + timedelta(hours=k),
                         ends_at=now + timedelta(hours=k, minutes=30), created_by=b)
+        shadow_create(schedule=w.schedule, user=b, shadowing=a, starts_at=now + timedelta(hours=k),
+                      ends_at=now + timedelta(hours=k + 2), created_by=a)
         calendar_feed_create(schedule=w.schedule)
 
 

@@ -45,7 +45,8 @@ def test_seeding_twice_adds_no_rows_and_prints_the_same_facts():
     second = seed_json()
     assert second == first
     assert row_counts() == counts
-    assert counts == {"User": 4, "Team": 1, "Membership": 4, "Service": 1, "Integration": 6, "ApiToken": 1}
+    # demo, three in the rotation, and dana who shadows it
+    assert counts == {"User": 5, "Team": 1, "Membership": 5, "Service": 1, "Integration": 6, "ApiToken": 1}
 
 
 def test_json_output_is_one_object_with_every_fact():
@@ -173,6 +174,24 @@ def test_the_demo_user_is_on_call_now_and_stays_so_when_seeded_again():
     assert oncall_users_at(schedule=schedule, at=timezone.now()) == [demo]
     seed_json()
     assert Override.objects.filter(user=demo).count() == 1
+
+
+def test_the_demo_rotation_has_a_shadow_shown_beside_whoever_is_on_call(client):
+    from django.utils import timezone
+
+    from oncall.models import Schedule, Shadow
+    from oncall.schedules import schedules_oncall_at, schedules_shadows_at
+
+    seed_json()
+    seed_json()
+    schedule = Schedule.objects.get(name="Platform primary")
+    [shadow] = Shadow.objects.filter(schedule=schedule)
+    assert shadow.user.username == "dana" and shadow.shadowing is None
+    now = timezone.now()
+    shifts = schedules_oncall_at(Schedule.objects.filter(pk=schedule.pk), at=now)
+    assert schedules_shadows_at(shifts, at=now)[schedule.pk] == [shadow.user_id]
+    client.force_login(User.objects.get(username="demo"))
+    assert "(shadow: Dana Diaz)" in client.get("/oncall/").content.decode()
 
 
 def test_the_heartbeat_named_nightly_expects_a_beat_once_a_day():

@@ -15,7 +15,7 @@ from oncall.access import user_can_respond
 
 from ..display import web_link
 from ..forms import NoteForm, TransitionForm
-from ..incident_page import incident_page_context
+from ..incident_page import incident_page_context, user_shadows_incident
 from ..models import Incident, Postmortem, TimelineEvent
 from ..panel import panel_context
 from ..selectors import (
@@ -153,7 +153,7 @@ def incident_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def incident_note(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = _incident_to_respond_to(request, pk)
+    incident = _incident_to_note_on(request, pk)
     form = NoteForm(request.POST)
     if form.is_valid():
         try:
@@ -175,6 +175,15 @@ def _incident_to_respond_to(request: HttpRequest, pk: int) -> Incident:
     return incident
 
 
+def _incident_to_note_on(request: HttpRequest, pk: int) -> Incident:
+    """A responder's, or a shadow's: someone shadowing the person on call adds notes and evidence."""
+    incident = get_object_or_404(incidents_visible_to(request.user), pk=pk)
+    if not (user_can_respond(user=request.user, team_id=incident.team_id)
+            or user_shadows_incident(user=request.user, incident=incident)):
+        raise PermissionDenied("Viewers cannot change incidents.")
+    return incident
+
+
 def _render_detail(request: HttpRequest, incident: Incident, *, note_form: NoteForm, status: int = 200) -> HttpResponse:
     can_respond = user_can_respond(user=request.user, team_id=incident.team_id)
     actions = [
@@ -187,6 +196,7 @@ def _render_detail(request: HttpRequest, incident: Incident, *, note_form: NoteF
         "timeline": incident_timeline(incident=incident),
         "alerts": incident_recent_alerts(incident=incident),
         "can_respond": can_respond,
+        "can_note": can_respond or user_shadows_incident(user=request.user, incident=incident),
         "actions": actions,
         "note_form": note_form,
         "postmortem": Postmortem.objects.filter(incident=incident).only("id", "status").first(),

@@ -25,7 +25,7 @@ from ..workflow import (
     incident_task_remove,
     incident_task_toggle,
 )
-from .incidents import _render_detail
+from .incidents import _incident_to_note_on, _render_detail
 
 WEB = TimelineEvent.Via.WEB
 
@@ -87,9 +87,11 @@ def panel_role(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def panel_finding_add(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = _incident_to_respond_to(request, pk)
     post = request.POST
     kind = post.get("kind", "")
+    # A shadow gathers evidence too; the rest of the panel is the responders'.
+    incident = _incident_to_note_on(request, pk) if kind == IncidentFinding.Kind.EVIDENCE else (
+        _incident_to_respond_to(request, pk))
     label = IncidentFinding.Kind(kind).label if kind in IncidentFinding.Kind.values else "Finding"
     return _run(request, incident, f"{label} recorded.", lambda: incident_finding_add(
         incident=incident, kind=kind, text=post.get("text", ""), url=post.get("url", ""),

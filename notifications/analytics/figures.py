@@ -122,5 +122,6 @@ def responder_load(*, incidents: QuerySet[Incident]) -> list[ResponderLoad]:
         from .postgres import responder_rows
     else:
         from .python_path import responder_rows
-    loads = responder_rows(Page.objects.filter(incident__in=incidents.values("pk")))
+    # A shadow's copy is nobody's load: the shadow was never responsible for it.
+    loads = responder_rows(Page.objects.filter(incident__in=incidents.values("pk")).exclude(reason=Page.Reason.SHADOW))
     return sorted(loads, key=lambda load: (-load.pages, load.username))

@@ -25,6 +25,7 @@ class Message:
     ack_url: str = ""  # the one-tap acknowledge page (/a/<token>)
     status_callback_url: str = ""  # where Twilio reports delivery and call outcomes
     voice_url: str = ""  # TwiML for a call; without it the call just reads `text` out
+    shadow: bool = False  # a shadow's copy of a page: Slack offers "Mark as seen", not Acknowledge/Resolve
 
 
 class Channel:

@@ -31,7 +31,7 @@ class Slack(Channel):
         """DM the person (message.to is their member id); returns "<DM channel id>:<ts>"."""
         if message.incident_id is not None:
             blocks = incident_blocks(text=message.text, incident_id=message.incident_id, status="triggered",
-                                     ack_url=message.ack_url)
+                                     ack_url=message.ack_url, shadow=message.shadow)
         else:
             blocks = [_section(message.text)]
         client = slack_client()
@@ -57,13 +57,16 @@ def update_message(*, channel: str, ts: str, text: str, blocks: list) -> None:
         slack_client().chat_update(channel=channel, ts=ts, text=escape(text), blocks=blocks)
 
 
-def incident_blocks(*, text: str, incident_id: int, status: str, ack_url: str = "") -> list[dict]:
-    """The incident as Block Kit: buttons for what can still be done, none once it is resolved."""
+def incident_blocks(*, text: str, incident_id: int, status: str, ack_url: str = "", shadow: bool = False) -> list[dict]:
+    """The incident as Block Kit: buttons for what can still be done, none once it is resolved. A
+    shadow's copy has one button, which only records that they saw it."""
     blocks = [_section(text)]
     buttons = []
-    if status == "triggered":
+    if shadow and status != "resolved":
+        buttons.append(_button("Mark as seen", action_id="vigil_ack", value=f"ack:{incident_id}"))
+    elif status == "triggered":
         buttons.append(_button("Acknowledge", action_id="vigil_ack", value=f"ack:{incident_id}", style="primary"))
-    if status in ("triggered", "acknowledged", "mitigated"):
+    if status in ("triggered", "acknowledged", "mitigated") and not shadow:
         buttons.append(_button("Resolve", action_id="vigil_resolve", value=f"resolve:{incident_id}"))
     if buttons and ack_url:
         buttons.append({**_button("Open", action_id="vigil_open", value=f"open:{incident_id}"), "url": ack_url})

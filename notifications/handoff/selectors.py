@@ -29,7 +29,8 @@ def people_by_id(ids: set[int]) -> dict[int, tuple[User, ZoneInfo]]:
 def pages_in_period(*, schedule: Schedule, people: set[int], start: datetime, end: datetime) -> QuerySet[Page]:
     """Pages to the period's on-call people, for incidents of the schedule's team."""
     return Page.objects.filter(
-        user_id__in=people, created_at__gte=start, created_at__lt=end, incident__team_id=schedule.team_id)
+        user_id__in=people, created_at__gte=start, created_at__lt=end, incident__team_id=schedule.team_id,
+    ).exclude(reason=Page.Reason.SHADOW)  # a copy for someone shadowing is not a page of theirs
 
 
 def in_period(*, schedule: Schedule, people: set[int], start: datetime, end: datetime) -> Q:

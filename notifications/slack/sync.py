@@ -10,7 +10,7 @@ from ..channels import DeliveryError
 from ..channels.slack import incident_blocks, post_to_channel, update_message
 from ..clients import slack_configured
 from ..links import ack_url
-from ..messages import render_text
+from ..messages import SHADOW_MARK, is_shadow_copy, render_text
 from ..models import Delivery, SlackPost
 from ..page_alerts import page_alerts
 
@@ -31,12 +31,16 @@ def incident_slack_sync(*, incident_id: int) -> int:
     for post in SlackPost.objects.filter(incident=incident).exclude(channel=incident.service.slack_channel):
         touched += _update(post.channel, post.ts, text, incident_blocks(text=text, incident_id=incident.pk,
                                                                         status=incident.status))
-    for delivery in Delivery.objects.filter(page__incident=incident, kind="slack", status__in=["sent", "delivered"]):
+    for delivery in Delivery.objects.filter(page__incident=incident, kind="slack",
+                                            status__in=["sent", "delivered"]).select_related("page"):
         channel, _, ts = delivery.provider_id.partition(":")
         if ts:
             link = ack_url(incident_id=incident.pk, user_id=delivery.page.user_id)
-            touched += _update(channel, ts, text, incident_blocks(text=text, incident_id=incident.pk,
-                                                                    status=incident.status, ack_url=link))
+            shadow = is_shadow_copy(delivery)
+            shown = SHADOW_MARK + text if shadow else text  # still a copy once the incident moves on
+            touched += _update(channel, ts, shown, incident_blocks(text=shown, incident_id=incident.pk,
+                                                                     status=incident.status, ack_url=link,
+                                                                     shadow=shadow))
     return touched
 
 

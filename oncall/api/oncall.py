@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 from config.api_kit import JsonParser, VigilAutoSchema, error_responses
 
 from ..coverage import schedules_oncall_with_gaps
-from ..schedules import schedule_layer_labels, schedules_visible_to, usernames_by_id
+from ..schedules import schedule_layer_labels, schedules_shadows_at, schedules_visible_to, usernames_by_id
 from .common import filtered_by, parsed_query
 from .schedules import AT, GAPS_AHEAD_HELP, TEAM_FILTER, AtQuerySerializer, ShiftSerializer, gaps_field, shift_data
 
@@ -49,7 +49,9 @@ class OncallView(APIView):
         found = schedules_oncall_with_gaps(schedules, at=at)
         shifts = {pk: f.shift for pk, f in found.items()}
         labels = schedule_layer_labels(list(shifts))
-        usernames = usernames_by_id(s.person for s in shifts.values() if s is not None)
+        shadows = schedules_shadows_at(shifts, at=at)
+        usernames = usernames_by_id([s.person for s in shifts.values() if s is not None]
+                                    + [person for people in shadows.values() for person in people])
         teams: dict[int, dict] = {}
         for schedule in schedules.order_by("team__name", "name"):
             if schedule.pk not in shifts:
@@ -57,7 +59,8 @@ class OncallView(APIView):
             team = teams.setdefault(schedule.team_id, {"team": schedule.team_id, "team_name": schedule.team.name,
                                                        "schedules": []})
             shift = shifts[schedule.pk]
-            oncall = [] if shift is None else [shift_data(shift, usernames=usernames, labels=labels[schedule.pk])]
+            oncall = [] if shift is None else [shift_data(shift, usernames=usernames, labels=labels[schedule.pk],
+                                                          shadows=shadows[schedule.pk])]
             team["schedules"].append({"schedule": schedule.pk, "name": schedule.name, "time_zone": schedule.time_zone,
                                       "oncall": oncall, "gaps": found[schedule.pk].gaps})
         return Response(OncallSerializer({"at": at, "teams": list(teams.values())}).data)

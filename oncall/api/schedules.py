@@ -23,7 +23,10 @@ from ..schedules import (
     calendar_feed_url,
     schedule_create,
     schedule_layer_labels,
+    schedule_shadows,
     schedule_timeline,
+    schedules_shadows_at,
+    shadows_beside,
     schedule_update,
     schedules_visible_to,
     usernames_by_id,
@@ -84,6 +87,11 @@ class RangeQuerySerializer(serializers.Serializer):
         return {"start": start, "end": end}
 
 
+class ShadowPersonSerializer(serializers.Serializer):
+    user = serializers.IntegerField()
+    username = serializers.CharField()
+
+
 class ShiftSerializer(serializers.Serializer):
     user = serializers.IntegerField()
     username = serializers.CharField()
@@ -92,9 +100,12 @@ class ShiftSerializer(serializers.Serializer):
     layer_name = serializers.CharField(allow_null=True)
     start = serializers.DateTimeField()
     end = serializers.DateTimeField(allow_null=True, help_text="null: nothing ever ends this shift.")
+    shadows = ShadowPersonSerializer(
+        many=True, help_text="People shadowing this shift: copied on its pages, never responsible for them. "
+                             "Listed for who is on call and for a schedule's final shifts; empty for layers.")
 
 
-def shift_data(shift, *, usernames: dict[int, str], labels: list) -> dict:
+def shift_data(shift, *, usernames: dict[int, str], labels: list, shadows=()) -> dict:
     """A rotation.Shift as the API shows it; `labels` are schedules.schedule_layer_labels' for its schedule."""
     override = shift.source == "override"
     # The labels are read a moment after the shifts: a layer added in between is not in them.
@@ -104,6 +115,7 @@ def shift_data(shift, *, usernames: dict[int, str], labels: list) -> dict:
         "source": "override" if override else f"layer {label.number}" if label else "layer",
         "layer": label and label.id, "layer_name": label and label.name,
         "start": shift.start, "end": shift.end,
+        "shadows": [{"user": person, "username": usernames.get(person, "")} for person in shadows],
     }
 
 
@@ -217,7 +229,9 @@ class ScheduleViewSet(ApiViewSet):
         oncall = []
         if shift is not None:
             labels = schedule_layer_labels([schedule.pk])[schedule.pk]
-            oncall = [shift_data(shift, usernames=usernames_by_id([shift.person]), labels=labels)]
+            shadows = schedules_shadows_at({schedule.pk: shift}, at=at)[schedule.pk]
+            oncall = [shift_data(shift, usernames=usernames_by_id([shift.person, *shadows]), labels=labels,
+                                 shadows=shadows)]
         return Response(ScheduleOncallSerializer({"schedule": schedule.pk, "at": at, "oncall": oncall,
                                                   "gaps": gaps}).data)
 
@@ -229,12 +243,16 @@ class ScheduleViewSet(ApiViewSet):
         span = parsed_query(request, RangeQuerySerializer)
         found = schedule_timeline(schedule=schedule, **span)
         labels = schedule_layer_labels([schedule.pk])[schedule.pk]
-        usernames = usernames_by_id({s.person for s in found["final"]} | {s.person for ss in found["layers"] for s in ss})
+        specs = schedule_shadows([schedule.pk], **span).get(schedule.pk, [])
+        shadows = {s: shadows_beside(specs, s) for s in found["final"]}
+        usernames = usernames_by_id({s.person for s in found["final"]} | {s.person for ss in found["layers"] for s in ss}
+                                    | {person for people in shadows.values() for person in people})
 
-        def shown(shifts):
-            return [shift_data(s, usernames=usernames, labels=labels) for s in shifts]
+        def shown(shifts, shadows=None):
+            return [shift_data(s, usernames=usernames, labels=labels, shadows=shadows[s] if shadows else ())
+                    for s in shifts]
 
-        data = {"schedule": schedule.pk, **span, "final": shown(found["final"]),
+        data = {"schedule": schedule.pk, **span, "final": shown(found["final"], shadows),
                 "layers": [shown(shifts) for shifts in found["layers"]], "gaps": found["gaps"]}
         return Response(ScheduleShiftsSerializer(data).data)
 

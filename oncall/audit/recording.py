@@ -50,6 +50,7 @@ AUDITED = {
     "oncall.restriction": (_team_of("layer.schedule.team_id"), None),
     "oncall.layerparticipant": (_team_of("layer.schedule.team_id"), None),
     "oncall.override": (_team_of("schedule.team_id"), _team_of("user_id")),
+    "oncall.shadow": (_team_of("schedule.team_id"), _team_of("user_id")),
     "oncall.escalationpolicy": (_team_of("team_id"), None),
     "oncall.escalationstep": (_team_of("policy.team_id"), None),
     "oncall.steptarget": (_team_of("step.policy.team_id"), None),

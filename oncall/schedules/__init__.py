@@ -1,5 +1,5 @@
 """Schedules as the rest of Vigil sees them, split along their seams: maths.py adapts rows to the
-rotation maths (oncall/rotation.py), selectors.py reads, services.py writes, display.py shapes
+rotation maths (oncall/rotation.py), selectors.py reads, services.py writes, shadows.py keeps shadow shifts, display.py shapes
 them for pages, feeds and the API. Callers import from here."""
 from .maths import (
     MAX_SHIFTS_RANGE,
@@ -33,6 +33,15 @@ from .services import (
     override_delete,
     schedule_create,
     schedule_update,
+)
+from .shadows import (
+    ShadowSpec,
+    schedule_shadows,
+    schedules_shadows_at,
+    shadow_cancel,
+    shadow_create,
+    shadows_beside,
+    shadows_visible_to,
 )
 from .display import (
     LayerLabel,
@@ -70,6 +79,13 @@ __all__ = [
     "override_delete",
     "schedule_create",
     "schedule_update",
+    "ShadowSpec",
+    "schedule_shadows",
+    "schedules_shadows_at",
+    "shadow_cancel",
+    "shadow_create",
+    "shadows_beside",
+    "shadows_visible_to",
     "LayerLabel",
     "calendar_feed_url",
     "schedule_layer_labels",

@@ -58,6 +58,7 @@ class OnCallRow:
     next_pageable: bool = True
     current_why: str = ""
     next_why: str = ""
+    current_shadows: str = ""  # "dana, erin": beside the person on call, never paged for real
     gap_warnings: tuple[str, ...] = ()  # "Nobody on call Tue 02:00–06:00 (in 2 days)", the week ahead
 
 
@@ -77,7 +78,9 @@ def teams_with_oncall(user: User, now: datetime, *, team=None, page: int = 1,
     oncall = coverage.schedules_oncall_now_and_next(
         schedules.schedules_visible_to(user).filter(pk__in=[s.pk for s in found]), at=now)
     ids = {shift.person for o in oncall.values() for shift in (o.current, o.next) if shift}
-    names, readiness = _names(ids), contacts.users_readiness(user_ids=list(ids))
+    shadows = schedules.schedules_shadows_at({pk: o.current for pk, o in oncall.items()}, at=now)
+    names = _names(ids | {person for people in shadows.values() for person in people})
+    readiness = contacts.users_readiness(user_ids=list(ids))
     rows = []
     for s in found:
         current, following = oncall[s.pk].current, oncall[s.pk].next
@@ -89,6 +92,7 @@ def teams_with_oncall(user: User, now: datetime, *, team=None, page: int = 1,
             next_pageable=following is None or readiness[following.person].has_usable_rule,
             current_why=" ".join(readiness[current.person].problems) if current else "",
             next_why=" ".join(readiness[following.person].problems) if following else "",
+            current_shadows=", ".join(names.get(person, "?") for person in shadows.get(s.pk, [])),
             gap_warnings=gap_warnings(oncall[s.pk].gaps, now=now, zone=ZoneInfo(s.time_zone))))
     return [(team, [r for r in rows if r.schedule.team_id == team.pk]) for team in teams], more
 

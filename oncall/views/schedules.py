@@ -1,5 +1,5 @@
 """A schedule's pages: the list (who is on call in each), and one schedule with its 14-day
-timeline, layers, overrides ("take this shift") and calendar feeds."""
+timeline, layers, overrides ("take this shift"), shadow shifts and calendar feeds."""
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,11 +15,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from .. import contacts, schedules
 from ..access import user_can_manage, user_can_respond
-from ..forms import WEEKDAYS, LayerForm, OverrideForm, ScheduleForm, TakeShiftForm, person_label
+from ..forms import WEEKDAYS, LayerForm, OverrideForm, ScheduleForm, ShadowForm, TakeShiftForm, person_label
 from ..models import Schedule
 from ..secrets_once import NewSecret
 from ..viewer_zone import viewer_zone as zone_of_viewer
 from .now import oncall_page_context
+from .shadows import shadows_context
 from .teams import TeamListPage
 from .timeline import timeline_for
 
@@ -103,6 +104,43 @@ def override_delete(request: HttpRequest, pk: int, override_id: int) -> HttpResp
 
 @login_required
 @require_POST
+def shadow_add(request: HttpRequest, pk: int) -> HttpResponse:
+    schedule = _schedule(request, pk, need="respond")
+    form = ShadowForm(request.POST, members=_members(schedule), layers=schedule.layers.all(),
+                      zone=ZoneInfo(schedule.time_zone))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            schedules.shadow_create(schedule=schedule, user=data["user"], shadowing=data["shadowing"],
+                                    layer=data["layer"], starts_at=data["starts_at"], ends_at=data["ends_at"],
+                                    created_by=request.user)
+        except schedules.ScheduleError as e:
+            form.add_error(None, e.message)
+        else:
+            beside = person_label(data["shadowing"]) if data["shadowing"] else "whoever is on call"
+            beside += f" on layer {data['layer']}" if data["layer"] else ""
+            messages.success(request, f"{person_label(data['user'])} shadows {beside} from "
+                                      f"{_local(data['starts_at'], schedule)} to {_local(data['ends_at'], schedule)}.")
+            return redirect("oncall:schedule", pk=schedule.pk)
+    return _render_schedule(request, schedule, shadow_form=form, status=400)
+
+
+@login_required
+@require_POST
+def shadow_end(request: HttpRequest, pk: int, shadow_id: int) -> HttpResponse:
+    schedule = _schedule(request, pk, need="respond")
+    shadow = get_object_or_404(schedules.shadows_visible_to(request.user), pk=shadow_id, schedule=schedule)
+    try:
+        schedules.shadow_cancel(shadow=shadow)
+    except schedules.ScheduleError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, "Shadow shift removed.")
+    return redirect("oncall:schedule", pk=schedule.pk)
+
+
+@login_required
+@require_POST
 def layer_add(request: HttpRequest, pk: int) -> HttpResponse:
     schedule = _schedule(request, pk, need="manage")
     form = LayerForm(request.POST, members=_members(schedule))
@@ -159,7 +197,8 @@ def _local(at: datetime, schedule: Schedule) -> str:
     return f"{at.astimezone(ZoneInfo(schedule.time_zone)):%a %d %b %H:%M} ({schedule.time_zone})"
 
 
-def _render_schedule(request, schedule, *, override_form=None, layer_form=None, new_secret=None, status=200):
+def _render_schedule(request, schedule, *, override_form=None, layer_form=None, shadow_form=None, new_secret=None,
+                     status=200):
     user, zone, now = request.user, ZoneInfo(schedule.time_zone), timezone.now()
     can_respond = user_can_respond(user=user, team_id=schedule.team_id)
     can_manage = user_can_manage(user=user, team_id=schedule.team_id)
@@ -186,6 +225,7 @@ def _render_schedule(request, schedule, *, override_form=None, layer_form=None, 
         "feeds": schedules.calendar_feeds_visible_to(user).filter(schedule=schedule, revoked_at__isnull=True)
         if can_manage else (),
         "new_secret": new_secret,
+        **shadows_context(schedule, user=user, now=now, form=shadow_form),
     }
     return render(request, "oncall/schedule_detail.html", context, status=status)
 

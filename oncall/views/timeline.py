@@ -56,20 +56,26 @@ def timeline_for(schedule: Schedule, layers: list[Layer], now: datetime, *, me: 
     # `layers` (read a moment earlier, for the page) only lends the rotation order for colours.
     labels = schedules.schedule_layer_labels([schedule.pk]).get(schedule.pk, [])
     rotation_order = [p.user_id for layer in layers for p in layer.participants.all()]
-    people = User.objects.filter(pk__in={s.person for s in shifts["final"]} | set(rotation_order))
+    specs = schedules.schedule_shadows([schedule.pk], start=edges[0], end=edges[-1]).get(schedule.pk, [])
+    shadows = {s: schedules.shadows_beside(specs, s) for s in shifts["final"]}
+    people = User.objects.filter(pk__in={s.person for s in shifts["final"]} | set(rotation_order)
+                                 | {p for beside in shadows.values() for p in beside})
     colours: dict[int, int] = {}
     for person in rotation_order + [s.person for s in shifts["final"]]:
         colours.setdefault(person, len(colours) % PALETTE_SIZE)
     who = People(names={u.pk: person_label(u) for u in people},
                  short={u.pk: u.first_name or u.get_username() for u in people}, colours=colours)
     return timeline_layout(shifts=shifts, labels=labels, people=who, days=days, edges=edges, now=now, zone=zone,
-                           me=me, can_take=can_take)
+                           me=me, can_take=can_take, shadows=shadows)
 
 
 def timeline_layout(*, shifts: dict, labels: list[LayerLabel], people: People, days: list[date],
-                    edges: list[datetime], now: datetime, zone: ZoneInfo, me: int, can_take: bool) -> dict:
+                    edges: list[datetime], now: datetime, zone: ZoneInfo, me: int, can_take: bool,
+                    shadows: dict[Shift, list[int]] | None = None) -> dict:
     """Blocks, day columns and the "now" line for `shifts` (schedules.schedule_timeline's answer)
-    over the local days `days`, whose midnights are `edges` (one more than the days)."""
+    over the local days `days`, whose midnights are `edges` (one more than the days). `shadows`:
+    who shadows each final shift, shown apart from the person on call."""
+    shadows = shadows or {}
     chart = _Chart(start=edges[0], end=edges[-1], zone=zone, people=people)
     final = [chart.block(s, s.start, s.end, href=f"#shift-{i}", source=f" · {_source_name(s, labels)}")
              for i, s in enumerate(shifts["final"])]
@@ -80,6 +86,7 @@ def timeline_layout(*, shifts: dict, labels: list[LayerLabel], people: People, d
                      "blocks": [chart.block(s, s.start, s.end, source=f" · {label.name}") for s in layer_shifts]})
     listed = [{
         "anchor": f"shift-{i}", "shift": s, "who": people.names.get(s.person, "?"), "source": _source_name(s, labels),
+        "shadows": ", ".join(people.names.get(p, "?") for p in shadows.get(s, ())),
         "mine": s.person == me, "can_take": can_take and s.person != me and s.end > now,
         "start_iso": s.start.isoformat(), "end_iso": s.end.isoformat(),
     } for i, s in enumerate(shifts["final"])]
@@ -89,6 +96,7 @@ def timeline_layout(*, shifts: dict, labels: list[LayerLabel], people: People, d
         "days": [{"place": chart.place(a, b), "label": f"{d:%a} {d.day}", "weekend": d.weekday() >= 5}
                  for d, a, b in zip(days, edges, edges[1:])],
         "now": place(chart.pct(now)) if chart.start <= now < chart.end else None,
+        "current": next((row for row in listed if row["shift"].covers(now)), None),
         "gaps": len(final) - len(shifts["final"]),
         "gap_warnings": gap_warnings(ahead, now=now, zone=zone, shown=TIMELINE_DAYS),
     }

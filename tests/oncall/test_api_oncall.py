@@ -196,7 +196,7 @@ def test_an_override_wins_over_the_layer_while_it_lasts(primary, people):
     during = api.get(f"/api/v1/schedules/{primary.pk}/oncall/", {"at": WEDNESDAY_NOON}).json()
     assert during == {"schedule": primary.pk, "at": WEDNESDAY_NOON, "oncall": [{
         "user": people[2].pk, "username": "carol", "source": "override", "layer": None, "layer_name": None,
-        "start": "2026-01-07T10:00:00Z", "end": "2026-01-07T14:00:00Z"}], "gaps": []}
+        "start": "2026-01-07T10:00:00Z", "end": "2026-01-07T14:00:00Z", "shadows": []}], "gaps": []}
     [after] = api.get(f"/api/v1/schedules/{primary.pk}/oncall/", {"at": "2026-01-07T15:00:00Z"}).json()["oncall"]
     assert (after["username"], after["source"], after["layer"], after["layer_name"]) == ("alice", "layer 1", layer.pk,
                                                                                          "Weekly")

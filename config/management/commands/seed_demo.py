@@ -28,7 +28,7 @@ from incidents.services import integration_create, integration_rotate_token, ser
 from oncall import policies
 from oncall.contacts import notification_rules_default
 from oncall.models import ApiToken, ContactMethod, EscalationPolicy, Layer, Membership, Schedule, Team, hash_secret
-from oncall.schedules import layer_participants_set, oncall_users_at, override_create
+from oncall.schedules import layer_participants_set, oncall_users_at, override_create, shadow_create
 from oncall.services import api_token_create, membership_set, team_create
 
 CREDENTIALS_FILE = "demo_credentials.json"
@@ -36,6 +36,9 @@ DEMO_USERNAME = "demo"
 TEAM = {"name": "Platform", "slug": "platform", "description": "Runs the shop's web tier and its databases."}
 # username, first name, last name
 RESPONDERS = [("alice", "Alice", "Archer"), ("bob", "Bob", "Baker"), ("carol", "Carol", "Chen")]
+# New on the team: shadows whoever is on call (a copy of every page, never responsible).
+SHADOW = ("dana", "Dana", "Diaz")
+SHADOW_WEEKS = 4
 SERVICE = {
     "name": "Checkout API",
     "description": "Takes payments and turns carts into orders.",
@@ -61,6 +64,7 @@ CONTACTS = {
     "alice": [("sms", "+14155550101"), ("voice", "+14155550101")],
     "bob": [("sms", "+14155550102"), ("email", "bob@example.com")],
     "carol": [("email", "carol@example.com")],
+    "dana": [("email", "dana@example.com")],
     DEMO_USERNAME: [("email", "demo@example.com")],
 }
 SCHEDULE = {"name": "Platform primary", "time_zone": "America/New_York"}
@@ -136,9 +140,9 @@ def seed_demo_user(*, team: Team, credentials: Credentials) -> tuple[User, str]:
     return user, password
 
 
-def seed_responders(*, team: Team) -> list[User]:
-    people = []
-    for username, first_name, last_name in RESPONDERS:
+def seed_responders(*, team: Team, people=RESPONDERS) -> list[User]:
+    found = []
+    for username, first_name, last_name in people:
         user, created = User.objects.get_or_create(
             username=username,
             defaults={"first_name": first_name, "last_name": last_name, "email": f"{username}@example.com"},
@@ -148,8 +152,8 @@ def seed_responders(*, team: Team) -> list[User]:
             user.set_unusable_password()
             user.save(update_fields=["password"])
         seed_member(team=team, user=user, role=Membership.Role.RESPONDER)
-        people.append(user)
-    return people
+        found.append(user)
+    return found
 
 
 def seed_service(*, team: Team) -> Service:
@@ -202,6 +206,17 @@ def seed_demo_on_call(*, schedule: Schedule, user: User) -> None:
         override_create(schedule=schedule, user=user, starts_at=now, ends_at=now + timedelta(days=7), created_by=user)
 
 
+def seed_shadow(*, team: Team, schedule: Schedule, by: User) -> User:
+    """dana shadows whoever is on call for a few weeks from the first seeding: her copies of the
+    demo's pages land in the outbox, marked as shadow copies, and who-is-on-call names her apart."""
+    [dana] = seed_responders(team=team, people=[SHADOW])
+    now = timezone.now()
+    if not schedule.shadows.filter(user=dana, ends_at__gt=now).exists():
+        shadow_create(schedule=schedule, user=dana, starts_at=now, ends_at=now + timedelta(weeks=SHADOW_WEEKS),
+                      created_by=by)
+    return dana
+
+
 def seed_policy(*, team: Team, schedule: Schedule, service: Service, manager: User) -> EscalationPolicy:
     """Whoever is on call first; five minutes later the manager; then everyone, once more."""
     policy = EscalationPolicy.objects.filter(team=team, name=POLICY["name"]).first() or policies.policy_create(
@@ -232,8 +247,9 @@ def seed() -> dict:
         demo, password = seed_demo_user(team=team, credentials=credentials)
         responders = seed_responders(team=team)
         service = seed_service(team=team)
-        seed_contacts(people=[*responders, demo])
         schedule = seed_schedule(team=team, rotation=responders)
+        shadow = seed_shadow(team=team, schedule=schedule, by=demo)
+        seed_contacts(people=[*responders, shadow, demo])
         seed_policy(team=team, schedule=schedule, service=service, manager=demo)
         seed_demo_on_call(schedule=schedule, user=demo)
         integrations = seed_integrations(service=service, credentials=credentials)
