@@ -4,6 +4,8 @@ on a quiet system and during an alert storm on the incident's own key.
     .venv/bin/python bench/page_latency.py [--incidents 200] [--brokers filesystem,redis]
         [--storm-incidents 20] [--storm-rate 200] [--storm-seconds 10]
         [--metrics-cost] [--metrics-incidents 100] [--metrics-rounds 2]
+    .venv/bin/python bench/page_latency.py --burst [--burst-incidents 500] [--burst-seconds 10]
+        [--burst-workers 1,2]   (see bench/burst.py)
 
 Per broker, a real `manage.py serve` (gunicorn, one Celery worker with beat) on a throwaway
 database (a SQLite file with the filesystem broker; a PostgreSQL database with Redis, when
@@ -49,6 +51,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from _setup import add_server_arguments, bench_redis_url  # noqa: E402
+import burst  # noqa: E402  (bench/burst.py)
 from storm import Storm  # noqa: E402  (bench/storm.py)
 from tests import process as h  # noqa: E402  (the same stack, fake and probe as the tests)
 
@@ -298,8 +301,18 @@ def main() -> None:
                         help="also measure quiet pages with metrics on and off (METRICS_ENABLED), alternating stacks")
     parser.add_argument("--metrics-incidents", type=int, default=100, help="alerts per metrics stack")
     parser.add_argument("--metrics-rounds", type=int, default=2, help="stacks of each (on, off, on, off, ...)")
+    parser.add_argument("--burst", action="store_true", help="only the burst of bench/burst.py (PostgreSQL + Redis)")
+    parser.add_argument("--burst-incidents", type=int, default=500)
+    parser.add_argument("--burst-seconds", type=float, default=10.0)
+    parser.add_argument("--burst-workers", default="1,2", help="Celery workers, comma-separated: one run each")
+    parser.add_argument("--burst-sms-per-second", type=int, default=1000, help="the stack's SMS_SENDS_PER_SECOND")
     add_server_arguments(parser)
     args = parser.parse_args()
+    if args.burst:
+        redis_url, redis_db = bench_redis_url(args.redis_url, allow_db_zero=args.flush_redis_db_0)
+        with tempfile.TemporaryDirectory(prefix="vigil-bench-burst-") as tmp:
+            burst.report(burst.run_burst(args, Path(tmp), redis_url=redis_url, redis_db=redis_db), args)
+        return
     rows = []
     for kind in args.brokers.split(","):
         print(f"{kind}:" + (f" database {bench_redis_url(args.redis_url, allow_db_zero=args.flush_redis_db_0)[1]}"
