@@ -8,7 +8,8 @@ post --burst-incidents new incidents spread evenly over --burst-seconds, each to
 own (so no per-number limit applies), and the bench waits until the fake has received every first
 page. It prints the rate intake sustained, the first-page delay from each 202 (p50 / p99 / max),
 when the last first page went out after the last 202, and the pages per second the engine
-delivered over the burst.
+delivered (from its first page to its last, against the incidents per second from the first 202
+to the last).
 
 The provider budget (SMS_SENDS_PER_SECOND, 10 by default: what one Twilio long code takes) would
 be measured instead of the engine, so the stack runs with it raised to --burst-sms-per-second
@@ -90,11 +91,11 @@ def measure(env: dict, tmp: Path, twilio, paths: list[str], *, first: int, worke
         stack.close()
     delays = sorted(paged[i] - accepted[i] for i in paged)
     first_202, last_202 = min(accepted.values()), max(accepted.values())
-    last_page = max(paged.values()) if paged else float("nan")
+    first_page, last_page = (min(paged.values()), max(paged.values())) if paged else (float("nan"),) * 2
     return {
         "workers": workers, "incidents": len(accepted), "missing": len(accepted) - len(paged),
         "intake_rate": len(accepted) / max(1e-9, last_202 - first_202),
-        "page_rate": len(paged) / max(1e-9, last_page - first_202),
+        "page_rate": len(paged) / max(1e-9, last_page - first_page),
         "p50": statistics.median(delays) if delays else float("nan"),
         "p99": delays[max(0, int(len(delays) * 0.99 + 0.5) - 1)] if delays else float("nan"),
         "max": delays[-1] if delays else float("nan"),
