@@ -50,6 +50,7 @@ class Step:
     key: str
     title: str
     items: tuple[Item, ...]
+    why: str = ""  # what the step is for, in plain words: shown to first-timers, and to anyone who asks
 
     @property
     def done(self) -> bool:
@@ -71,6 +72,18 @@ class PanelState:
     items: dict[str, Item] = field(default_factory=dict)
 
 
+WHY = {
+    "communicate": "Tell people you have it: acknowledging stops the paging and tells the team someone is on it. "
+                   "Set the severity (when unsure, the higher one) and post the first status update, "
+                   "so nobody has to ask what is going on.",
+    "learn": "Gather evidence before changing anything. Note what users see and how far it reaches, check what "
+             "changed recently (deploys, configuration) and read the service's runbook. A change made in a hurry "
+             "can hide the cause or make things worse.",
+    "act": "Mitigate first: stop the impact, even before the cause is known (roll back, fail over, scale up). "
+           "Then verify the impact is really over, and resolve with a short summary of what was wrong and what "
+           "fixed it: the postmortem starts from it.",
+}
+
 # Once the impact is over, what is left is to check and close; gathering is for the postmortem.
 AFTER_MITIGATION = ("verify", "resolve")
 
@@ -79,7 +92,7 @@ def panel_state(facts: PanelFacts) -> PanelState:
     resolved = facts.status == Incident.Status.RESOLVED
     mitigated = resolved or facts.status == Incident.Status.MITIGATED
     steps = (
-        Step("communicate", "Communicate", (
+        Step("communicate", "Communicate", why=WHY["communicate"], items=(
             Item("acknowledge", "Acknowledge", facts.acknowledged or mitigated),
             Item("severity", "Decide the severity (when unsure, the higher one)", bool(facts.severity)),
             Item("commander", "Name the commander",
@@ -88,13 +101,13 @@ def panel_state(facts: PanelFacts) -> PanelState:
             Item("communications", "Name a communications lead", Role.COMMUNICATIONS in facts.roles, optional=True),
             Item("status_update", "Post the first status update (conditions, actions, needs)", facts.status_updated),
         )),
-        Step("learn", "Learn", (
+        Step("learn", "Learn", why=WHY["learn"], items=(
             Item("symptom", "Describe the symptoms", Kind.SYMPTOM in facts.findings),
             Item("scope", "Size the scope and impact", Kind.SCOPE in facts.findings),
             Item("evidence", "Attach evidence before changing anything", Kind.EVIDENCE in facts.findings),
             Item("hypothesis", "State a hypothesis with an owner", facts.hypothesis_owned),
         )),
-        Step("act", "Act", (
+        Step("act", "Act", why=WHY["act"], items=(
             Item("action", "List candidate actions and choose one", facts.action_chosen),
             Item("tasks", "Finish the tasks", facts.tasks_total > 0 and facts.tasks_open == 0, optional=True),
             Item("mitigate", "Mitigate: stop the impact", mitigated),
@@ -137,9 +150,11 @@ def responders_of(incident: Incident) -> QuerySet[User]:
         memberships__role__in=(Membership.Role.RESPONDER, Membership.Role.MANAGER)).order_by("username").distinct()
 
 
-def panel_context(*, incident: Incident, can_respond: bool, retry: dict | None = None) -> dict:
+def panel_context(*, incident: Incident, can_respond: bool, retry: dict | None = None,
+                  first_timer: bool = False) -> dict:
     """What incidents/_panel.html needs, under one key. `retry`: a refused form to show again,
-    with its error and what was typed (incidents/views/panel.py)."""
+    with its error and what was typed (incidents/views/panel.py). `first_timer`: the viewer's first
+    real incident (selectors.user_is_first_timer): every step open, each saying why it matters."""
     roles = list(IncidentRole.objects.filter(incident=incident).select_related("user"))
     findings = list(IncidentFinding.objects.filter(incident=incident).select_related("owner", "created_by"))
     tasks = list(IncidentTask.objects.filter(incident=incident).select_related("owner"))
@@ -164,4 +179,5 @@ def panel_context(*, incident: Incident, can_respond: bool, retry: dict | None =
         "can_mitigate": incident.status in (Incident.Status.TRIGGERED, Incident.Status.ACKNOWLEDGED),
         "can_resolve": incident.is_open,
         "retry": retry or {},
+        "first_timer": first_timer,
     }}

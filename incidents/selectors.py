@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, QuerySet
 
 from oncall.access import team_ids_of, team_scoped
 from oncall.models import EscalationPolicy, EscalationStep
@@ -24,6 +24,16 @@ def integrations_visible_to(user: User | AnonymousUser) -> QuerySet[Integration]
 
 def incidents_visible_to(user: User | AnonymousUser) -> QuerySet[Incident]:
     return team_scoped(Incident.objects.select_related("service", "team", "acknowledged_by", "resolved_by", "assignee"), user)
+
+
+def user_is_first_timer(*, user: User, incident: Incident) -> bool:
+    """Whether this is the person's first real incident: they have acknowledged no other one, on
+    its row (also set by mitigating unacknowledged) or on its timeline (kept after an
+    un-acknowledgement clears the row). Acknowledgements are the plainest trace of having been
+    paged and taken it. One query."""
+    other_rows = Incident.objects.filter(acknowledged_by=user).exclude(pk=incident.pk)
+    other_events = TimelineEvent.objects.filter(kind="acknowledged", actor=user).exclude(incident_id=incident.pk)
+    return not User.objects.filter(pk=user.pk).filter(Exists(other_rows) | Exists(other_events)).exists()
 
 
 def incident_timeline(*, incident: Incident) -> QuerySet[TimelineEvent]:

@@ -36,6 +36,8 @@ def world():
                                occurred_at=now - timedelta(minutes=40), source="deploy-bot")
     Alert.objects.create(service=service, dedup_key="warn", summary="Checkout p95 above 1 s (warning)",
                          received_at=now - timedelta(hours=1))
+    # maria has taken a page before, so her panel folds the steps she has done; alice never has.
+    incident_acknowledge(incident=IncidentFactory(service=service, title="Last week's"), by=maria, via="web")
     incident = IncidentFactory(service=service, title="Checkout p99 latency above 2 s on every web node")
     return {"maria": maria, "alice": alice, "incident": incident}
 
@@ -157,3 +159,30 @@ def test_the_panel_fits_a_phone_and_axe_finds_nothing_serious(live_server, phone
         assert height(page.get_by_role("button", name=name).first) >= 44, name
     assert height(page.locator("#step-act > summary")) >= 44
     assert serious_accessibility_violations(page) == []
+
+
+def test_a_first_timers_first_page_opens_every_step_with_why_it_matters_on_a_phone(
+        live_server, phone, world, tmp_path):
+    page, incident, alice = phone, world["incident"], world["alice"]
+    log_in_with_cookie(page, live_server, alice)
+    page.goto(f"{live_server.url}/incidents/{incident.pk}/")
+    for key, words in (("communicate", "Tell people you have it"), ("learn", "Gather evidence before changing"),
+                       ("act", "Mitigate first")):
+        assert page.locator(f"#step-{key}").get_attribute("open") is not None, key
+        why = page.locator(f"#step-{key} .step-why")
+        assert why.is_visible() and words in why.inner_text(), key
+    assert page.locator("#steps-help").count() == 0
+    shot(page, tmp_path, "first-timer-375")
+    assert sideways_overflow(page) == 0
+    assert page.csp_complaints == []
+
+    # Once she has taken a page, the help is one tap away instead.
+    incident_acknowledge(incident=incident, by=alice, via="web")
+    later = IncidentFactory(service=incident.service, title="The next one")
+    page.goto(f"{live_server.url}/incidents/{later.pk}/")
+    assert page.locator(".step-why").count() == 0
+    help_ = page.locator("#steps-help > summary")
+    assert help_.inner_text() == "What do these steps mean?" and height(help_) >= 44
+    help_.click()
+    assert "Mitigate first" in page.inner_text("#steps-help")
+    assert sideways_overflow(page) == 0

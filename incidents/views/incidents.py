@@ -27,6 +27,7 @@ from ..selectors import (
     incidents_visible_to,
     reassign_targets_for,
     service_recent_changes,
+    user_is_first_timer,
 )
 from ..services import (
     AlreadyHandled,
@@ -190,20 +191,23 @@ def _render_detail(request: HttpRequest, incident: Incident, *, note_form: NoteF
         (name, action) for name, action in ACTIONS.items() if can_respond and incident.status in action.allowed_from
     ]
     people, policies = reassign_targets_for(request.user) if can_respond else ([], [])
+    can_note = can_respond or user_shadows_incident(user=request.user, incident=incident)
     context = {
         "incident": incident,
         "reassign_to": {"people": people, "policies": policies} if incident.status in REASSIGNABLE else None,
         "timeline": incident_timeline(incident=incident),
         "alerts": incident_recent_alerts(incident=incident),
         "can_respond": can_respond,
-        "can_note": can_respond or user_shadows_incident(user=request.user, incident=incident),
+        "can_note": can_note,
         "actions": actions,
         "note_form": note_form,
         "postmortem": Postmortem.objects.filter(incident=incident).only("id", "status").first(),
         "runbook_url": web_link(incident.service.runbook_url),
         **incident_page_context(incident=incident),
         "changes": service_recent_changes(service=incident.service, before=incident.triggered_at),
-        **panel_context(incident=incident, can_respond=can_respond, retry=getattr(request, "panel_retry", None)),
+        **panel_context(incident=incident, can_respond=can_respond, retry=getattr(request, "panel_retry", None),
+                        # A shadow is often new too: they see the same help.
+                        first_timer=can_note and user_is_first_timer(user=request.user, incident=incident)),
         **status_updates_page_context(request, incident, can_respond=can_respond),
     }
     return render(request, "incidents/detail.html", context, status=status)
