@@ -32,7 +32,9 @@ from tests.process import (
 pytestmark = pytest.mark.slow
 
 ALICE, CAROL = "+14155550101", "+14155550103"
-PAGE_TIMEOUT = 20
+# How long a page may take here: a few sweeps (every 5 s) and their tasks, with room for a CI
+# machine running the other process tests' stacks at the same moment. Only a failing run waits it out.
+PAGE_TIMEOUT = 45
 SWEEP_INTERVAL = 5  # CELERY_BEAT_SCHEDULE["paging-sweep"]
 
 
