@@ -37,7 +37,9 @@ def page_message(delivery: Delivery, *, bundled: list[Delivery] = ()) -> Message
                "others": [d.page.incident for d in bundled], "alerts": page_alerts(incident)}
     subject = f"[Vigil] {mark}#{incident.number} {incident.service.name}: {incident.title}"[:255]
     if delivery.kind == "sms":
-        text = mark + _sms_text(context, room=160 - len(mark))
+        # A shadow's copy is a heads-up beside the real page: its title may give way further, so
+        # that the mark never pushes it into a second segment.
+        text = mark + _sms_text(context, room=160 - len(mark), min_title=8 if mark else 20)
     else:
         text = mark + render_text(f"notifications/page_{_template(delivery.kind)}.txt", context)
     html = render_to_string("notifications/page_email.html", context) if delivery.kind == "email" else ""
@@ -57,7 +59,7 @@ def _template(kind: str) -> str:
     return kind if kind in ("voice", "email", "slack") else "email"
 
 
-def _sms_text(context: dict, *, room: int = 160) -> str:
+def _sms_text(context: dict, *, room: int = 160, min_title: int = 20) -> str:
     """One GSM-7 segment where it can: the title gives way before the number, reply hint or link."""
     incident = context["incident"]
     if context["others"]:
@@ -67,7 +69,7 @@ def _sms_text(context: dict, *, room: int = 160) -> str:
     instance = context["alerts"].instance
     where = f" @{shorten_for_sms(instance, limit=30)}" if instance and instance not in incident.title else ""
     tail = f"{where} Reply 'ack {incident.number}' or 'res {incident.number}'. {context['ack_url']}"
-    return fixed + shorten_for_sms(incident.title, limit=max(20, room - len(fixed) - len(tail))) + tail
+    return fixed + shorten_for_sms(incident.title, limit=max(min_title, room - len(fixed) - len(tail))) + tail
 
 
 def _bundle_sms(incidents: list, link: str) -> str:

@@ -271,3 +271,26 @@ def test_shadow_copies_are_not_counted_as_anyones_paging_load(world, twilio_fake
 
     trigger(world)
     assert [load.username for load in responder_load(incidents=Incident.objects.all())] == ["alice"]
+
+
+
+@pytest.mark.parametrize("title_room", [8, 11, 14, 17])
+def test_a_shadow_sms_stays_one_segment_when_the_link_leaves_the_title_little_room(world, twilio_fake, clock,
+                                                                                   settings, title_room):
+    # The link's length varies with the site's address and the ids in its token (on PostgreSQL ids
+    # grow through a test run). Where it leaves the title fewer than 20 characters (but some), the
+    # shadow's mark must not push the copy into a second segment: the title gives way further.
+    from notifications.links import ack_url
+    from notifications.messages import page_message
+
+    incident = trigger(world, title="Checkout returns 502 for every card payment in every region")
+    delivery = Delivery.objects.get(page__user=world["dana"], kind="sms")
+    n = incident.number
+    fixed = f"Vigil #{n} {incident.severity} {incident.service.name}: "
+    settings.PUBLIC_URL = "http://vig.il"
+    tail = f" Reply 'ack {n}' or 'res {n}'. {ack_url(incident_id=incident.pk, user_id=world['dana'].pk)}"
+    pad = 160 - len("Shadow copy: ") - len(fixed) - len(tail) - title_room
+    assert pad >= 0
+    settings.PUBLIC_URL = f"http://{'x' * pad}vig.il"
+    body = page_message(delivery).text
+    assert body.startswith("Shadow copy: ") and len(body) <= 160, (len(body), body)
