@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth.models import User
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,7 +20,7 @@ from config.api_kit import (
     int_query_param,
 )
 
-from ..access import teams_visible_to
+from ..access import require_role, teams_visible_to
 from ..models import Membership, Team, time_zone_problem
 from ..schedules import schedules_visible_to
 
@@ -201,3 +201,44 @@ class PersonalViewSet(ApiViewSet):
 
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)
+
+
+# Rows that a schedule's responders and managers add and remove by hand (overrides, shadow
+# shifts): listed by schedule, read, created and removed. A subclass names its serializers, what a
+# refusal calls its rows, and the three calls below. (A comment, not a docstring: drf-spectacular
+# would put a docstring into every operation's description.)
+class ScheduleEntryViewSet(ApiViewSet):
+    create_serializer_class: type
+    noun = ""  # "overrides", "shadow shifts"
+
+    def visible_to(self, user):
+        raise NotImplementedError
+
+    def entry_create(self, data: dict, *, by):
+        raise NotImplementedError
+
+    def entry_remove(self, entry) -> None:
+        raise NotImplementedError
+
+    def get_queryset(self):
+        return self.visible_to(self.request.user)
+
+    def list(self, request):
+        return self.paginated(filtered_by(request, self.get_queryset(), "schedule"), self.serializer_class)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.serializer_class(self.get_object()).data)
+
+    def create(self, request):
+        body = self.create_serializer_class(data=request.data, user=request.user)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        require_role(user=request.user, team=data["schedule"].team, role=RESPONDER, to=f"add {self.noun}")
+        entry = self.entry_create(data, by=request.user)
+        return Response(self.serializer_class(entry).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, pk=None):
+        entry = self.get_object()
+        require_role(user=request.user, team=entry.schedule.team, role=RESPONDER, to=f"remove {self.noun}")
+        self.entry_remove(entry)
+        return Response(status=status.HTTP_204_NO_CONTENT)

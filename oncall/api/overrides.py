@@ -1,12 +1,10 @@
 """/api/v1/overrides/: someone taking a shift; responders and managers add and remove them, as
 taking a shift or swapping is everyday work."""
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers, status
-from rest_framework.response import Response
+from rest_framework import serializers
 
-from config.api_kit import ApiViewSet, StrictSerializer
+from config.api_kit import StrictSerializer
 
-from ..access import require_role
 from ..models import Override, Schedule
 from ..schedules import override_create, override_delete, overrides_visible_to
 from .common import (
@@ -14,11 +12,10 @@ from .common import (
     DELETE_ERRORS,
     LIST_ERRORS,
     READ_ERRORS,
-    RESPONDER,
     SCHEDULE_FILTER,
+    ScheduleEntryViewSet,
     ScheduleScopedMixin,
     UtcDateTimeField,
-    filtered_by,
     team_members,
     user_id_field,
 )
@@ -60,28 +57,16 @@ class OverrideCreateSerializer(ScheduleScopedMixin, StrictSerializer):
     destroy=extend_schema(responses={204: None, **DELETE_ERRORS}),
 )
 @extend_schema(tags=["schedules"])
-class OverrideViewSet(ApiViewSet):
+class OverrideViewSet(ScheduleEntryViewSet):
     serializer_class = OverrideSerializer
+    create_serializer_class = OverrideCreateSerializer
+    noun = "overrides"
 
-    def get_queryset(self):
-        return overrides_visible_to(self.request.user)
+    def visible_to(self, user):
+        return overrides_visible_to(user)
 
-    def list(self, request):
-        return self.paginated(filtered_by(request, self.get_queryset(), "schedule"), OverrideSerializer)
+    def entry_create(self, data: dict, *, by):
+        return override_create(**data, created_by=by)
 
-    def retrieve(self, request, pk=None):
-        return Response(OverrideSerializer(self.get_object()).data)
-
-    def create(self, request):
-        body = OverrideCreateSerializer(data=request.data, user=request.user)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        require_role(user=request.user, team=data["schedule"].team, role=RESPONDER, to="add overrides")
-        override = override_create(**data, created_by=request.user)
-        return Response(OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
-
-    def destroy(self, request, pk=None):
-        override = self.get_object()
-        require_role(user=request.user, team=override.schedule.team, role=RESPONDER, to="remove overrides")
-        override_delete(override=override)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def entry_remove(self, entry) -> None:
+        override_delete(override=entry)

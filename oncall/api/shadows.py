@@ -1,12 +1,10 @@
 """/api/v1/shadows/: shadow shifts, someone learning beside whoever is on call (or beside one
 person's shifts). Responders and managers add and remove them, as for overrides."""
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers, status
-from rest_framework.response import Response
+from rest_framework import serializers
 
-from config.api_kit import MAX_ID, ApiViewSet, StrictSerializer
+from config.api_kit import MAX_ID, StrictSerializer
 
-from ..access import require_role
 from ..models import Schedule, Shadow
 from ..schedules import shadow_cancel, shadow_create, shadows_visible_to
 from .common import (
@@ -14,11 +12,10 @@ from .common import (
     DELETE_ERRORS,
     LIST_ERRORS,
     READ_ERRORS,
-    RESPONDER,
     SCHEDULE_FILTER,
+    ScheduleEntryViewSet,
     ScheduleScopedMixin,
     UtcDateTimeField,
-    filtered_by,
     team_members,
     user_id_field,
 )
@@ -76,28 +73,16 @@ class ShadowCreateSerializer(ScheduleScopedMixin, StrictSerializer):
                           responses={204: None, **DELETE_ERRORS}),
 )
 @extend_schema(tags=["schedules"])
-class ShadowViewSet(ApiViewSet):
+class ShadowViewSet(ScheduleEntryViewSet):
     serializer_class = ShadowSerializer
+    create_serializer_class = ShadowCreateSerializer
+    noun = "shadow shifts"
 
-    def get_queryset(self):
-        return shadows_visible_to(self.request.user)
+    def visible_to(self, user):
+        return shadows_visible_to(user)
 
-    def list(self, request):
-        return self.paginated(filtered_by(request, self.get_queryset(), "schedule"), ShadowSerializer)
+    def entry_create(self, data: dict, *, by):
+        return shadow_create(**data, created_by=by)
 
-    def retrieve(self, request, pk=None):
-        return Response(ShadowSerializer(self.get_object()).data)
-
-    def create(self, request):
-        body = ShadowCreateSerializer(data=request.data, user=request.user)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        require_role(user=request.user, team=data["schedule"].team, role=RESPONDER, to="add shadow shifts")
-        shadow = shadow_create(**data, created_by=request.user)
-        return Response(ShadowSerializer(shadow).data, status=status.HTTP_201_CREATED)
-
-    def destroy(self, request, pk=None):
-        shadow = self.get_object()
-        require_role(user=request.user, team=shadow.schedule.team, role=RESPONDER, to="remove shadow shifts")
-        shadow_cancel(shadow=shadow)  # a shadow shift that is over stays: ScheduleError, a 400
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def entry_remove(self, entry) -> None:
+        shadow_cancel(shadow=entry)  # a shadow shift that is over stays: ScheduleError, a 400
